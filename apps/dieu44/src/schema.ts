@@ -1,0 +1,2 @@
+// dieu44/schema: the plan format. Filled in by the app issue.
+export {};

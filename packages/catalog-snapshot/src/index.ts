@@ -1,0 +1,2 @@
+// @dieu44/catalog-snapshot: library API. Filled in by its own issue; nothing here pretends to work yet.
+export {};

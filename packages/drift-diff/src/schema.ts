@@ -1,0 +1,2 @@
+// @dieu44/drift-diff/schema: the zod schema of the JSON document this package produces.
+export {};

@@ -1,0 +1,87 @@
+/**
+ * Exit codes shared by every dieu44 tool, and the one place that turns errors into them.
+ */
+import { redact } from "./redact.js";
+
+export const ExitCode = {
+  /** The check passed. */
+  Passed: 0,
+  /** A check failed: violation, drift, failed apply. */
+  CheckFailed: 1,
+  /** Bad usage or invalid input. */
+  BadInput: 2,
+  /** Environment failure: cannot connect, missing pg_dump, ... */
+  Environment: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An expected failure: its message is printed (redacted), never its stack. */
+export class ToolError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad usage or invalid input (exit 2). */
+export class InputError extends ToolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.BadInput, options);
+  }
+}
+
+/** The environment failed: unreachable server, missing binary (exit 3). */
+export class EnvironmentError extends ToolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.Environment, options);
+  }
+}
+
+/**
+ * Maps any thrown value to the tool's exit code. Anything that is not a ToolError (a refused
+ * connection, a failed login, a missing binary, a server error) means the tool could not do its
+ * job in this environment: exit 3.
+ */
+export function exitCodeFor(error: unknown): ExitCode {
+  return error instanceof ToolError ? error.exitCode : ExitCode.Environment;
+}
+
+/** A one-line, redacted description of an error for stderr. */
+export function describeError(error: unknown): string {
+  if (error instanceof ToolError) return redact(error.message);
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const prefix = typeof code === "string" ? `${code}: ` : "";
+    return redact(`${prefix}${error.message || error.name}`);
+  }
+  return redact(String(error));
+}
+
+/**
+ * Runs a CLI's main function and sets process.exitCode from its result or error.
+ * Only CLI layers call this; libraries throw ToolError subclasses.
+ */
+export async function runCli(tool: string, main: () => Promise<ExitCode | number>): Promise<void> {
+  ignoreBrokenPipe(process.stdout);
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    process.stderr.write(`${tool}: ${describeError(error)}\n`);
+    if (process.env.DIEU44_DEBUG && error instanceof Error && error.stack) {
+      process.stderr.write(`${redact(error.stack)}\n`);
+    }
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+/** A closed downstream pipe (`| head`) ends output quietly instead of crashing. */
+export function ignoreBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") return;
+    throw error;
+  });
+}
