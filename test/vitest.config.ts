@@ -2,8 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["harness/**/*.test.ts", "e2e/**/*.test.ts"],
-    globalSetup: ["./harness/global-setup.ts"],
+    include: ["e2e/**/*.test.ts"],
+    globalSetup: ["@dieu44/test-harness/global-setup"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -4,8 +4,8 @@
  * package returns the catalog to where it was. Asserted against the catalog, not the SQL text.
  */
 import { join } from "node:path";
+import { bootstrapFixture, clientTool, FIXTURE_DIR, query, runPsql, testServers } from "@dieu44/test-harness";
 import { describe, expect, it } from "vitest";
-import { bootstrapFixture, clientTool, FIXTURE_DIR, query, runPsql, testServers } from "../harness/index.js";
 
 const ARTIFACT = join(FIXTURE_DIR, "ws-q5-registry-substrate-ddl.sql");
 const ROLLBACK = join(FIXTURE_DIR, "ws-q5-registry-substrate-rollback.sql");

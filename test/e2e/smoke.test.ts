@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { REPO_ROOT } from "@dieu44/test-harness";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../harness/index.js";
 
 const tools = ["catalog-snapshot", "drift-diff", "backup-marker", "sql-lint", "tx-apply", "report-render"];
 

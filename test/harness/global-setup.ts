@@ -8,12 +8,6 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { FIXTURE_ROLES, type ServerInfo } from "./servers.js";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    dieu44Servers: ServerInfo[];
-  }
-}
-
 async function describeServer(url: string, label: string, external: boolean): Promise<ServerInfo> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

@@ -26,3 +26,9 @@ export type FixtureRole = (typeof FIXTURE_ROLES)[number]["name"];
 export function rolePassword(role: string): string | undefined {
   return FIXTURE_ROLES.find((entry) => entry.name === role)?.password;
 }
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    dieu44Servers: ServerInfo[];
+  }
+}
