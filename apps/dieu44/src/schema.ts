@@ -1,2 +1,71 @@
-// dieu44/schema: the plan format. Filled in by the app issue.
-export {};
+/**
+ * The plan: every parameter of one governed apply cycle. The numbers of the seed's cycle
+ * (12 tables, 12 PK, 8 FK, 4 UNIQUE) live in the plan file, never in code. JSON or YAML.
+ */
+import { z } from "zod";
+
+export const PLAN_KIND = "dieu44-plan";
+export const PLAN_FORMAT_VERSION = 1;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256");
+const identifier = z.string().min(1).max(63);
+
+export const PlanSchema = z.object({
+  kind: z.literal(PLAN_KIND),
+  formatVersion: z.literal(PLAN_FORMAT_VERSION),
+  /** Name of the cycle, used in headings. */
+  cycle: z.string().min(1),
+  /** The cycle's date as the seed writes it (report file names carry it). */
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  target: z.object({
+    /** Expected pg_control system_identifier of production, as a decimal string. */
+    systemIdentifier: z.string().regex(/^\d+$/),
+    database: identifier,
+    schema: identifier,
+    /** Unqualified names of the tables the artifact creates, all in `schema`. */
+    tables: z.array(identifier).min(1),
+  }),
+  /** Paths are relative to the plan file. */
+  artifact: z.object({ path: z.string().min(1), sha256 }),
+  rollback: z.object({ path: z.string().min(1), sha256 }),
+  /** The only role the apply may connect as. */
+  applyRole: identifier,
+  expectedDelta: z.object({
+    tables: z.number().int().nonnegative(),
+    primaryKeys: z.number().int().nonnegative(),
+    foreignKeys: z.number().int().nonnegative(),
+    unique: z.number().int().nonnegative(),
+    /** drift-diff object kinds that must not change at all. */
+    mustNotChange: z.array(z.string()),
+    nothingElseInScope: z.boolean(),
+  }),
+  policy: z.object({
+    requireTransaction: z.boolean(),
+    requireOnErrorStop: z.boolean(),
+    forbidUnqualifiedNames: z.boolean(),
+    forbidIfNotExists: z.boolean(),
+    forbiddenStatements: z.array(z.string()),
+  }),
+  backup: z.object({
+    /** Freshness limit, e.g. "1h", "30m". */
+    maxAge: z.string().regex(/^\d+(ms|s|m|h|d)$/),
+    /** Where archives go, relative to the evidence folder unless absolute. */
+    dir: z.string().min(1),
+  }),
+  evidence: z.object({
+    dir: z.string().min(1),
+    files: z.object({
+      executionLog: z.string().min(1),
+      verificationResult: z.string().min(1),
+      report: z.string().min(1),
+    }),
+  }),
+  /** For a rerun: what the reauthorization allows to differ from the previous attempt's plan. */
+  reauthorization: z
+    .object({
+      previousApplyRole: identifier,
+      allowedChanges: z.array(z.enum(["applyRole"])),
+    })
+    .optional(),
+});
+export type Plan = z.infer<typeof PlanSchema>;
