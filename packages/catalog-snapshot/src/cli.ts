@@ -1,6 +1,113 @@
-import { InputError, runCli } from "@dieu44/plumbing/exit";
+/**
+ * catalog-snapshot [--url URL] [--schema NAME]... [--privileges-for ROLE]... [--out FILE]
+ *
+ * Writes the snapshot as JSON to stdout (or to --out, replaced atomically); progress on stderr.
+ */
+import { rename, rm, writeFile } from "node:fs/promises";
+import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
+import { toJsonText, writeOut } from "@dieu44/plumbing/json-io";
+import { createProgress } from "@dieu44/plumbing/progress";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { DEFAULT_STATEMENT_TIMEOUT_MS, snapshot } from "./index.js";
 
-// Placeholder until this tool's issue lands: it refuses clearly instead of pretending to work.
-await runCli("catalog-snapshot", async () => {
-  throw new InputError("catalog-snapshot is not implemented yet");
+const TOOL = "catalog-snapshot";
+
+interface Arguments {
+  url?: string;
+  schema: string[];
+  privilegesFor: string[];
+  out?: string;
+  statementTimeoutMs: number;
+}
+
+/** Parses argv; usage errors become InputError (exit 2). Returns null when --help/--version printed. */
+async function parseArguments(argv: string[]): Promise<Arguments | null> {
+  let printed = false;
+  const parser = yargs(argv)
+    .scriptName(TOOL)
+    .usage("$0 [--url URL] [--schema NAME]... [--privileges-for ROLE]... [--out FILE]")
+    .option("url", {
+      alias: "dsn",
+      type: "string",
+      describe: "postgres:// URL or key=value DSN (default: the libpq environment, PGHOST etc.)",
+    })
+    .option("schema", {
+      type: "string",
+      requiresArg: true,
+      describe: "schema to snapshot (repeatable; default every non-system schema)",
+    })
+    .option("privileges-for", {
+      type: "string",
+      requiresArg: true,
+      describe: "role whose attributes and schema privileges to record (repeatable)",
+    })
+    .option("out", { type: "string", describe: "write the JSON to this file instead of stdout" })
+    .option("statement-timeout-ms", {
+      type: "number",
+      default: DEFAULT_STATEMENT_TIMEOUT_MS,
+      describe: "statement_timeout for the snapshot transaction",
+    })
+    .strict()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw new InputError(message || error?.message || "invalid arguments");
+    });
+  const parsed = await parser.parseAsync(argv, {}, (error, _argv, output) => {
+    if (!error && output) {
+      printed = true;
+      process.stdout.write(`${output}\n`);
+    }
+  });
+  if (printed) return null;
+  if (parsed._.length > 0) throw new InputError(`unexpected argument: ${String(parsed._[0])}`);
+  const timeout = parsed.statementTimeoutMs;
+  if (!Number.isInteger(timeout) || timeout < 0) throw new InputError("--statement-timeout-ms must be a non-negative integer");
+  // Repeated options arrive as an array, a single one as a string.
+  const names = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat().map(String));
+  for (const name of [...names(parsed.schema), ...names(parsed.privilegesFor)]) {
+    if (name === "") throw new InputError("--schema and --privileges-for need a non-empty name");
+  }
+  return {
+    url: parsed.url,
+    schema: names(parsed.schema),
+    privilegesFor: names(parsed.privilegesFor),
+    out: parsed.out,
+    statementTimeoutMs: timeout,
+  };
+}
+
+async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, text, "utf8");
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new InputError(`${path}: cannot write file (${(error as NodeJS.ErrnoException).code ?? "error"})`, {
+      cause: error,
+    });
+  }
+}
+
+await runCli(TOOL, async () => {
+  const args = await parseArguments(hideBin(process.argv));
+  if (!args) return ExitCode.Passed;
+  const progress = createProgress(TOOL);
+  const doc = await snapshot(
+    { url: args.url },
+    {
+      schemas: args.schema.length > 0 ? args.schema : undefined,
+      privilegesFor: args.privilegesFor,
+      statementTimeoutMs: args.statementTimeoutMs,
+      onProgress: (done, total) => progress.update(done, total, " catalog queries"),
+    },
+  );
+  progress.done(`${doc.tables.length} tables`);
+  const text = toJsonText(doc);
+  if (args.out && args.out !== "-") await writeFileAtomically(args.out, text);
+  else await writeOut(text);
+  return ExitCode.Passed;
 });

@@ -1,0 +1,228 @@
+/**
+ * The catalog queries: one set-based query per object kind over the whole scope (never one per
+ * table), chosen by server_version_num. Parameter $1 is always the array of in-scope namespace oids.
+ */
+
+/** Oldest server the queries support (pg_trigger.tgparentid arrived in 13). */
+export const MIN_SERVER_VERSION_NUM = 130000;
+
+export const serverInfoQuery = `
+select (pg_control_system()).system_identifier::text as system_identifier,
+       current_setting('server_version') as server_version,
+       current_setting('server_version_num')::int as server_version_num,
+       current_database() as database,
+       current_user::text as current_user,
+       session_user::text as session_user,
+       pg_is_in_recovery() as in_recovery,
+       to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as taken_at`;
+
+/**
+ * One JSON array of AclEntry-shaped objects for an aclitem[] (NULL means the built-in default,
+ * so `acldefault` makes the effective privileges explicit and comparable).
+ */
+function aclJson(aclExpression: string): string {
+  return `(select coalesce(json_agg(json_build_object('grantee', e.grantee, 'grantor', e.grantor,
+                  'privileges', e.privileges, 'grantable', e.grantable)), '[]'::json)
+     from (select case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee)::text end as grantee,
+                  pg_get_userbyid(a.grantor)::text as grantor,
+                  array_agg(a.privilege_type) as privileges,
+                  coalesce(array_agg(a.privilege_type) filter (where a.is_grantable), '{}') as grantable
+             from aclexplode(${aclExpression}) a
+            group by a.grantee, a.grantor) e)`;
+}
+
+/** Excludes objects that belong to an extension: the extension itself is what the snapshot records. */
+function notExtensionMember(catalog: "pg_class" | "pg_type" | "pg_proc", oidExpression: string): string {
+  return `not exists (select 1 from pg_depend dep
+                      where dep.classid = '${catalog}'::regclass and dep.objid = ${oidExpression}
+                        and dep.objsubid = 0 and dep.deptype = 'e')`;
+}
+
+/** Tables in scope (as alias c): ordinary, partitioned and foreign, not extension members. */
+const tableFilter = `c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f') and ${notExtensionMember("pg_class", "c.oid")}`;
+
+/**
+ * $1: requested schema names, or NULL for every non-system schema. The pg_ prefix is reserved,
+ * so `!~ '^pg_'` drops pg_catalog, pg_toast and the temporary schemas.
+ */
+export const namespacesQuery = `
+select n.oid, n.nspname as name, pg_get_userbyid(n.nspowner)::text as owner,
+       ${aclJson("coalesce(n.nspacl, acldefault('n', n.nspowner))")} as acl
+  from pg_namespace n
+ where case when $1::text[] is null then n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
+            else n.nspname = any($1::text[]) end`;
+
+export const tablesQuery = `
+select c.oid, n.nspname as schema, c.relname as name, c.relkind as kind, c.relpersistence as persistence,
+       pg_get_userbyid(c.relowner)::text as owner, c.relrowsecurity as row_security,
+       c.relforcerowsecurity as force_row_security,
+       case when c.relispartition then
+         (select pn.nspname || '.' || p.relname
+            from pg_inherits i join pg_class p on p.oid = i.inhparent join pg_namespace pn on pn.oid = p.relnamespace
+           where i.inhrelid = c.oid limit 1)
+       end as partition_of,
+       ${aclJson("coalesce(c.relacl, acldefault('r', c.relowner))")} as acl
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where ${tableFilter}`;
+
+export const columnsQuery = `
+select a.attrelid as table_oid, a.attnum as position, a.attname as name,
+       format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
+       case when a.attgenerated = '' then pg_get_expr(d.adbin, d.adrelid) end as "default",
+       a.attidentity as identity,
+       case when a.attgenerated <> '' then pg_get_expr(d.adbin, d.adrelid) end as generated,
+       a.attgenerated as generated_kind,
+       case when a.attcollation <> 0 and a.attcollation <> ty.typcollation then
+         case when co.collnamespace = 'pg_catalog'::regnamespace then co.collname::text
+              else cn.nspname || '.' || co.collname end
+       end as collation
+  from pg_attribute a
+  join pg_class c on c.oid = a.attrelid
+  join pg_type ty on ty.oid = a.atttypid
+  left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+  left join pg_collation co on co.oid = a.attcollation
+  left join pg_namespace cn on cn.oid = co.collnamespace
+ where ${tableFilter} and a.attnum > 0 and not a.attisdropped`;
+
+/** Attribute names of an int2[] key, in key order. */
+function keyNames(keyExpression: string, relationExpression: string): string {
+  return `array(select ka.attname::text
+                  from unnest(${keyExpression}) with ordinality k(num, ord)
+                  join pg_attribute ka on ka.attrelid = ${relationExpression} and ka.attnum = k.num
+                 order by k.ord)`;
+}
+
+/**
+ * NOT NULL rows (contype 'n', PostgreSQL 18) are reported as the column's notNull only; clones
+ * that partitions inherit (conparentid <> 0) belong to the parent's constraint.
+ */
+export function constraintsQuery(versionNum: number): string {
+  const nullsNotDistinct = versionNum >= 150000 ? "coalesce(ix.indnullsnotdistinct, false)" : "false";
+  return `
+select co.conrelid as table_oid, co.conname as name, co.contype as type,
+       pg_get_constraintdef(co.oid) as definition,
+       ${keyNames("co.conkey", "co.conrelid")} as columns,
+       co.condeferrable as deferrable, co.condeferred as initially_deferred, co.convalidated as validated,
+       ${nullsNotDistinct} as nulls_not_distinct,
+       fn.nspname as ref_schema, fc.relname as ref_table,
+       case when co.contype = 'f' then ${keyNames("co.confkey", "co.confrelid")} end as ref_columns,
+       co.confupdtype as on_update, co.confdeltype as on_delete, co.confmatchtype as match,
+       ic.relname as index_name
+  from pg_constraint co
+  join pg_class c on c.oid = co.conrelid
+  left join pg_class fc on co.contype = 'f' and fc.oid = co.confrelid
+  left join pg_namespace fn on fn.oid = fc.relnamespace
+  left join pg_class ic on co.contype in ('p', 'u', 'x') and ic.oid = co.conindid
+  left join pg_index ix on co.contype = 'u' and ix.indexrelid = co.conindid
+ where ${tableFilter} and co.contype in ('p', 'f', 'u', 'c', 'x', 't') and co.conparentid = 0`;
+}
+
+export const indexesQuery = `
+select i.indrelid as table_oid, ic.relname as name, pg_get_indexdef(i.indexrelid) as definition,
+       i.indisunique as unique, i.indisprimary as primary, i.indisvalid as valid,
+       co.conname as constraint_name
+  from pg_index i
+  join pg_class c on c.oid = i.indrelid
+  join pg_class ic on ic.oid = i.indexrelid
+  left join pg_constraint co on co.conindid = i.indexrelid and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x')
+ where ${tableFilter}`;
+
+/** User triggers: no internal (FK) triggers, no clones on partitions (tgparentid, 13+). */
+export const triggersQuery = `
+select t.tgrelid as table_oid, t.tgname as name, pg_get_triggerdef(t.oid) as definition, t.tgenabled as enabled
+  from pg_trigger t
+  join pg_class c on c.oid = t.tgrelid
+ where ${tableFilter} and not t.tgisinternal and t.tgparentid = 0`;
+
+export const viewsQuery = `
+select n.nspname as schema, c.relname as name, c.relkind as kind, pg_get_userbyid(c.relowner)::text as owner,
+       pg_get_viewdef(c.oid) as definition,
+       ${aclJson("coalesce(c.relacl, acldefault('r', c.relowner))")} as acl
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where c.relnamespace = any($1::oid[]) and c.relkind in ('v', 'm') and ${notExtensionMember("pg_class", "c.oid")}`;
+
+/** The owning column comes from the sequence's auto ('a', serial) or internal ('i', identity) dependency. */
+export const sequencesQuery = `
+select n.nspname as schema, c.relname as name, pg_get_userbyid(c.relowner)::text as owner,
+       format_type(s.seqtypid, null) as data_type, s.seqstart::text as start, s.seqincrement::text as increment,
+       s.seqmin::text as min, s.seqmax::text as max, s.seqcycle as cycle,
+       ob.schema as owned_schema, ob.table as owned_table, ob.column as owned_column,
+       ${aclJson("coalesce(c.relacl, acldefault('s', c.relowner))")} as acl
+  from pg_sequence s
+  join pg_class c on c.oid = s.seqrelid
+  join pg_namespace n on n.oid = c.relnamespace
+  left join lateral (
+    select tn.nspname as schema, tc.relname as table, ta.attname as column
+      from pg_depend d
+      join pg_class tc on tc.oid = d.refobjid
+      join pg_namespace tn on tn.oid = tc.relnamespace
+      join pg_attribute ta on ta.attrelid = d.refobjid and ta.attnum = d.refobjsubid
+     where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.objsubid = 0
+       and d.refclassid = 'pg_class'::regclass and d.refobjsubid > 0 and d.deptype in ('a', 'i')
+     limit 1) ob on true
+ where c.relnamespace = any($1::oid[]) and ${notExtensionMember("pg_class", "c.oid")}`;
+
+export const enumsQuery = `
+select n.nspname as schema, t.typname as name, pg_get_userbyid(t.typowner)::text as owner,
+       array(select e.enumlabel::text from pg_enum e where e.enumtypid = t.oid order by e.enumsortorder) as labels
+  from pg_type t join pg_namespace n on n.oid = t.typnamespace
+ where t.typnamespace = any($1::oid[]) and t.typtype = 'e' and ${notExtensionMember("pg_type", "t.oid")}`;
+
+/** Domain NOT NULL is typnotnull (17+ also stores it as contype 'n', left out here). */
+export const domainsQuery = `
+select n.nspname as schema, t.typname as name, pg_get_userbyid(t.typowner)::text as owner,
+       format_type(t.typbasetype, t.typtypmod) as base_type, t.typnotnull as not_null, t.typdefault as "default",
+       coalesce((select json_agg(json_build_object('name', co.conname, 'definition', pg_get_constraintdef(co.oid)))
+                   from pg_constraint co where co.contypid = t.oid and co.contype = 'c'), '[]'::json) as checks
+  from pg_type t join pg_namespace n on n.oid = t.typnamespace
+ where t.typnamespace = any($1::oid[]) and t.typtype = 'd' and ${notExtensionMember("pg_type", "t.oid")}`;
+
+/** Stand-alone composite types only (relkind 'c'), not the row types of tables and views. */
+export const compositeTypesQuery = `
+select n.nspname as schema, t.typname as name, pg_get_userbyid(t.typowner)::text as owner,
+       coalesce((select json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod))
+                                 order by a.attnum)
+                   from pg_attribute a where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped),
+                '[]'::json) as attributes
+  from pg_type t
+  join pg_namespace n on n.oid = t.typnamespace
+  join pg_class c on c.oid = t.typrelid and c.relkind = 'c'
+ where t.typnamespace = any($1::oid[]) and t.typtype = 'c' and ${notExtensionMember("pg_type", "t.oid")}`;
+
+/** Bodies are hashed on the server: they can be large and only a change matters. */
+export function routinesQuery(versionNum: number): string {
+  // SQL-standard bodies (BEGIN ATOMIC, 14+) live in prosqlbody with an empty prosrc.
+  const body = versionNum >= 140000 ? "coalesce(pg_get_function_sqlbody(p.oid), p.prosrc)" : "p.prosrc";
+  return `
+select n.nspname as schema, p.proname as name, pg_get_function_identity_arguments(p.oid) as identity_arguments,
+       p.prokind as kind, case when p.prokind <> 'p' then pg_get_function_result(p.oid) end as returns,
+       l.lanname as language, p.provolatile as volatility, p.prosecdef as security_definer,
+       pg_get_userbyid(p.proowner)::text as owner,
+       encode(sha256(convert_to(coalesce(${body}, ''), 'UTF8')), 'hex') as body_sha256,
+       ${aclJson("coalesce(p.proacl, acldefault('f', p.proowner))")} as acl
+  from pg_proc p
+  join pg_namespace n on n.oid = p.pronamespace
+  join pg_language l on l.oid = p.prolang
+ where p.pronamespace = any($1::oid[]) and ${notExtensionMember("pg_proc", "p.oid")}`;
+}
+
+/** $2 true: every extension of the database (unscoped snapshot); else those installed in scope. */
+export const extensionsQuery = `
+select e.extname as name, e.extversion as version, n.nspname as schema
+  from pg_extension e join pg_namespace n on n.oid = e.extnamespace
+ where $2::boolean or e.extnamespace = any($1::oid[])`;
+
+/** $1: role names; $2: in-scope namespace oids. */
+export const rolesQuery = `
+select r.name, ro.oid is not null as exists, coalesce(ro.rolcanlogin, false) as can_login,
+       coalesce(ro.rolsuper, false) as superuser,
+       array(select distinct g.rolname::text from pg_auth_members m join pg_roles g on g.oid = m.roleid
+              where m.member = ro.oid) as member_of,
+       case when ro.oid is null then '[]'::json else
+         coalesce((select json_agg(json_build_object('schema', n.nspname,
+                                                     'usage', has_schema_privilege(ro.oid, n.oid, 'USAGE'),
+                                                     'create', has_schema_privilege(ro.oid, n.oid, 'CREATE')))
+                     from pg_namespace n where n.oid = any($2::oid[])), '[]'::json)
+       end as schema_privileges
+  from unnest($1::text[]) r(name)
+  left join pg_roles ro on ro.rolname = r.name`;
