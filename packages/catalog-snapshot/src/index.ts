@@ -51,7 +51,7 @@ export interface SnapshotOptions {
   schemas?: string[];
   /** Roles whose attributes, memberships and schema privileges are recorded. */
   privilegesFor?: string[];
-  /** statement_timeout for the snapshot transaction (ignored with useCurrentTransaction). Default 60000. */
+  /** statement_timeout for the catalog reads. Default 60000. */
   statementTimeoutMs?: number;
   /** application_name of the connection this function opens. Default "catalog-snapshot". */
   applicationName?: string;
@@ -59,7 +59,8 @@ export interface SnapshotOptions {
   onProgress?: (done: number, total?: number) => void;
   /**
    * Read inside the caller's already-open transaction (to see its own uncommitted DDL): no
-   * BEGIN/COMMIT and no change to the transaction's settings. Only with a pg.Client target.
+   * BEGIN/COMMIT; the reads run under a savepoint that is rolled back afterwards, so the
+   * transaction's settings are left as they were. Only with a pg.Client target.
    */
   useCurrentTransaction?: boolean;
 }
@@ -112,11 +113,37 @@ function errorText(error: unknown): string {
 }
 
 async function snapshotWithClient(client: pg.Client, options: SnapshotOptions): Promise<CatalogSnapshot> {
-  if (options.useCurrentTransaction) return readCatalog(client, options);
-  const timeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const settings = queries.sessionSettingsSql(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
+  if (options.useCurrentTransaction) {
+    // A savepoint scopes our SET LOCALs: rolling back to it restores the caller's settings and
+    // leaves its transaction (and its uncommitted DDL) exactly as it was, even if a read fails.
+    try {
+      await client.query("SAVEPOINT catalog_snapshot");
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "25P01") {
+        throw new InputError("useCurrentTransaction: the client has no open transaction", { cause: error });
+      }
+      throw error;
+    }
+    let failure: unknown;
+    try {
+      await client.query(settings);
+      return await readCatalog(client, options);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      try {
+        await client.query("ROLLBACK TO SAVEPOINT catalog_snapshot; RELEASE SAVEPOINT catalog_snapshot");
+      } catch (error) {
+        // Report the read's own error first; a failed restore alone is still an error.
+        if (failure === undefined) throw error;
+      }
+    }
+  }
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
   try {
-    await client.query(`SET LOCAL statement_timeout = ${timeout}`);
+    await client.query(settings);
     const doc = await readCatalog(client, options);
     await client.query("COMMIT");
     return doc;

@@ -117,6 +117,7 @@ select co.conrelid as table_oid, co.conname as name, co.contype as type,
  where ${tableFilter} and co.contype in ('p', 'f', 'u', 'c', 'x', 't') and co.conparentid = 0`;
 }
 
+/** Indexes attached to a partitioned parent's index are clones, like the constraints above. */
 export const indexesQuery = `
 select i.indrelid as table_oid, ic.relname as name, pg_get_indexdef(i.indexrelid) as definition,
        i.indisunique as unique, i.indisprimary as primary, i.indisvalid as valid,
@@ -125,7 +126,26 @@ select i.indrelid as table_oid, ic.relname as name, pg_get_indexdef(i.indexrelid
   join pg_class c on c.oid = i.indrelid
   join pg_class ic on ic.oid = i.indexrelid
   left join pg_constraint co on co.conindid = i.indexrelid and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x')
- where ${tableFilter}`;
+ where ${tableFilter} and not ic.relispartition`;
+
+/**
+ * Output-affecting settings fixed for the snapshot, so the text of definitions, types and defaults
+ * does not depend on the session: with search_path = pg_catalog every user object is qualified,
+ * and constants in defaults print the same whatever the role's DateStyle or TimeZone.
+ */
+export function sessionSettingsSql(statementTimeoutMs: number): string {
+  return [
+    `SET LOCAL statement_timeout = ${statementTimeoutMs}`,
+    "SET LOCAL search_path = pg_catalog",
+    "SET LOCAL quote_all_identifiers = off",
+    "SET LOCAL DateStyle = ISO",
+    "SET LOCAL IntervalStyle = postgres",
+    "SET LOCAL TimeZone = 'UTC'",
+    "SET LOCAL extra_float_digits = 3",
+    "SET LOCAL bytea_output = hex",
+    "SET LOCAL lc_monetary = 'C'",
+  ].join("; ");
+}
 
 /** User triggers: no internal (FK) triggers, no clones on partitions (tgparentid, 13+). */
 export const triggersQuery = `
