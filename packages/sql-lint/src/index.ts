@@ -1,2 +1,2 @@
-// @dieu44/sql-lint: library API. Filled in by its own issue; nothing here pretends to work yet.
-export {};
+// @dieu44/sql-lint: prove a DDL artifact is the approved one and obeys the policy, with the real PostgreSQL parser.
+export { type MetaCommand, type ScriptStatement, type SplitScript, SqlSyntaxError, splitScript } from "./script.js";
