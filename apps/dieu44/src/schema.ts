@@ -2,6 +2,8 @@
  * The plan: every parameter of one governed apply cycle. The numbers of the seed's cycle
  * (12 tables, 12 PK, 8 FK, 4 UNIQUE) live in the plan file, never in code. JSON or YAML.
  */
+import { ObjectKindSchema } from "@dieu44/drift-diff/schema";
+import { RuleIdSchema, SeveritySchema, StatementClassSchema } from "@dieu44/sql-lint/schema";
 import { z } from "zod";
 
 export const PLAN_KIND = "dieu44-plan";
@@ -36,15 +38,17 @@ export const PlanSchema = z.object({
     foreignKeys: z.number().int().nonnegative(),
     unique: z.number().int().nonnegative(),
     /** drift-diff object kinds that must not change at all. */
-    mustNotChange: z.array(z.string()),
+    mustNotChange: z.array(ObjectKindSchema),
     nothingElseInScope: z.boolean(),
   }),
+  /**
+   * Command-integrity policy for sql-lint. The app adds what the plan already says (approved
+   * sha256, schema, tables, counts); here: forbidden statement classes and rule severities
+   * (transaction-boundary, on-error-stop, unqualified-name, if-not-exists, ... all "error" unless set).
+   */
   policy: z.object({
-    requireTransaction: z.boolean(),
-    requireOnErrorStop: z.boolean(),
-    forbidUnqualifiedNames: z.boolean(),
-    forbidIfNotExists: z.boolean(),
-    forbiddenStatements: z.array(z.string()),
+    forbiddenStatements: z.array(StatementClassSchema),
+    rules: z.partialRecord(RuleIdSchema, SeveritySchema).default({}),
   }),
   backup: z.object({
     /** Freshness limit, e.g. "1h", "30m". */
@@ -60,6 +64,8 @@ export const PlanSchema = z.object({
       report: z.string().min(1),
     }),
   }),
+  /** Downstream steps this cycle must not execute (the seed's forbidden list); the report lists them. */
+  downstreamNotExecuted: z.array(z.string().min(1)),
   /** For a rerun: what the reauthorization allows to differ from the previous attempt's plan. */
   reauthorization: z
     .object({

@@ -1,0 +1,84 @@
+/**
+ * Loading a plan file (JSON or YAML) and resolving the paths it names relative to itself.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { InputError } from "@dieu44/plumbing/exit";
+import { validateDocument } from "@dieu44/plumbing/json-io";
+import { parse as parseYaml } from "yaml";
+import { type Plan, PlanSchema } from "./schema.js";
+
+export interface LoadedPlan {
+  plan: Plan;
+  /** Absolute path of the plan file. */
+  path: string;
+  /** sha256 of the plan file's bytes. */
+  sha256: string;
+  /** Absolute paths of the artifact and rollback package. */
+  artifactPath: string;
+  rollbackPath: string;
+}
+
+export function parsePlan(text: string, label: string): Plan {
+  let value: unknown;
+  try {
+    value = label.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new InputError(`${label}: not valid ${label.endsWith(".json") ? "JSON" : "YAML"} (${(error as Error).message})`);
+  }
+  return validateDocument(PlanSchema, value, label);
+}
+
+export async function loadPlan(path: string): Promise<LoadedPlan> {
+  const absolute = resolve(path);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(absolute);
+  } catch (error) {
+    throw new InputError(`${path}: cannot read plan (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  const plan = parsePlan(bytes.toString("utf8"), path);
+  const relativeTo = (file: string) => (isAbsolute(file) ? file : resolve(dirname(absolute), file));
+  return {
+    plan,
+    path: absolute,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    artifactPath: relativeTo(plan.artifact.path),
+    rollbackPath: relativeTo(plan.rollback.path),
+  };
+}
+
+/**
+ * The parts of a plan that decide what runs against production. A rerun may differ from the
+ * previous attempt only in the fields its reauthorization allows (the seed: the apply role);
+ * the cycle name and report file names are labels, not part of the package.
+ */
+export function executionRelevant(plan: Plan): Record<string, unknown> {
+  return {
+    target: plan.target,
+    artifact: plan.artifact,
+    rollback: plan.rollback,
+    applyRole: plan.applyRole,
+    expectedDelta: plan.expectedDelta,
+    policy: plan.policy,
+    backup: plan.backup,
+  };
+}
+
+/** Field paths where two plans differ in what they would run. */
+export function planDifferences(previous: Plan, current: Plan): string[] {
+  const a = executionRelevant(previous);
+  const b = executionRelevant(current);
+  const differences: string[] = [];
+  const walk = (x: unknown, y: unknown, path: string) => {
+    if (x !== null && y !== null && typeof x === "object" && typeof y === "object" && !Array.isArray(x) && !Array.isArray(y)) {
+      const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+      for (const key of [...keys].sort()) walk((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+      return;
+    }
+    if (JSON.stringify(x) !== JSON.stringify(y)) differences.push(path);
+  };
+  walk(a, b, "");
+  return differences;
+}
