@@ -8,9 +8,23 @@ import type { CatalogSnapshot } from "./schema.js";
 /** Domain prefix: a different format or hashing scheme must never produce a colliding fingerprint. */
 export const FINGERPRINT_DOMAIN = "dieu44.catalog-snapshot.v1\n";
 
-/** Locale-independent ordering by UTF-16 code units (never localeCompare: results must not depend on ICU or LANG). */
+/**
+ * Locale-independent ordering by Unicode code point (the order of UTF-8 bytes and of COLLATE "C"),
+ * never localeCompare: results must not depend on ICU, LANG or the reader's language.
+ */
 export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // A surrogate starts a code point above U+FFFF, which sorts after every BMP code point.
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate !== ySurrogate) return xSurrogate ? 1 : -1;
+    return x < y ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
 /**

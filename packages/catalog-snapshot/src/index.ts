@@ -125,21 +125,16 @@ async function snapshotWithClient(client: pg.Client, options: SnapshotOptions): 
       }
       throw error;
     }
-    let failure: unknown;
+    let doc: CatalogSnapshot;
     try {
       await client.query(settings);
-      return await readCatalog(client, options);
+      doc = await readCatalog(client, options);
     } catch (error) {
-      failure = error;
+      await client.query("ROLLBACK TO SAVEPOINT catalog_snapshot; RELEASE SAVEPOINT catalog_snapshot").catch(() => undefined);
       throw error;
-    } finally {
-      try {
-        await client.query("ROLLBACK TO SAVEPOINT catalog_snapshot; RELEASE SAVEPOINT catalog_snapshot");
-      } catch (error) {
-        // Report the read's own error first; a failed restore alone is still an error.
-        if (failure === undefined) throw error;
-      }
     }
+    await client.query("ROLLBACK TO SAVEPOINT catalog_snapshot; RELEASE SAVEPOINT catalog_snapshot");
+    return doc;
   }
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
   try {

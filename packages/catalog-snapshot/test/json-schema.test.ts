@@ -1,0 +1,90 @@
+/** The checked-in JSON Schema is the one generated from the zod schema, and the fingerprint rules. */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  type CatalogSnapshot,
+  CatalogSnapshotSchema,
+  canonicalJson,
+  compareText,
+  computeFingerprint,
+  SNAPSHOT_KIND,
+} from "../src/index.js";
+
+describe("JSON Schema", () => {
+  it("matches the file checked in (regenerate: node packages/catalog-snapshot/scripts/gen-json-schema.mjs)", () => {
+    const checkedIn = readFileSync(new URL(`../schema/${SNAPSHOT_KIND}.schema.json`, import.meta.url), "utf8");
+    expect(checkedIn).toBe(`${JSON.stringify(z.toJSONSchema(CatalogSnapshotSchema), null, 2)}\n`);
+  });
+});
+
+function minimalDoc(): CatalogSnapshot {
+  const content = {
+    kind: "catalog-snapshot" as const,
+    formatVersion: 1 as const,
+    server: {
+      systemIdentifier: "7611578671664259111",
+      serverVersion: "15.18",
+      serverVersionNum: 150018,
+      database: "d",
+      currentUser: "u",
+      sessionUser: "u",
+      inRecovery: false,
+      takenAt: "2026-01-01T00:00:00.000000Z",
+    },
+    scope: { schemas: ["s"], privilegesFor: [] },
+    schemas: [{ name: "s", exists: false, owner: null, acl: [] }],
+    tables: [],
+    views: [],
+    sequences: [],
+    enums: [],
+    domains: [],
+    compositeTypes: [],
+    routines: [],
+    extensions: [],
+    roles: [],
+  };
+  return { ...content, fingerprint: computeFingerprint(content) };
+}
+
+describe("fingerprint", () => {
+  it("uses canonical JSON with sorted keys, independent of key order", () => {
+    expect(canonicalJson({ b: 1, a: [{ d: null, c: "x" }], e: undefined })).toBe('{"a":[{"c":"x","d":null}],"b":1}');
+    expect(canonicalJson({ é: 1, z: 2, "🐘": 3, "\uff21": 4 })).toBe('{"z":2,"é":1,"Ａ":4,"🐘":3}');
+  });
+
+  it("ignores the server header and the fingerprint field, and sees any content change", () => {
+    const doc = minimalDoc();
+    expect(CatalogSnapshotSchema.parse(doc)).toEqual(doc);
+    expect(computeFingerprint(doc)).toBe(doc.fingerprint);
+    const otherServer = {
+      ...doc,
+      server: { ...doc.server, takenAt: "2027-01-01T00:00:00Z", systemIdentifier: "1" },
+      fingerprint: "0".repeat(64),
+    };
+    expect(computeFingerprint(otherServer)).toBe(doc.fingerprint);
+    const reverseKeys = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reverseKeys)
+        : value && typeof value === "object"
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([key, item]) => [key, reverseKeys(item)]),
+            )
+          : value;
+    const reordered = reverseKeys(doc) as CatalogSnapshot;
+    expect(Object.keys(reordered).at(-1)).toBe("kind");
+    expect(computeFingerprint(reordered)).toBe(doc.fingerprint);
+    expect(computeFingerprint({ ...doc, schemas: [{ name: "s", exists: true, owner: "o", acl: [] }] })).not.toBe(doc.fingerprint);
+    expect(computeFingerprint({ ...doc, scope: { schemas: ["s"], privilegesFor: ["r"] } })).not.toBe(doc.fingerprint);
+  });
+
+  it("orders text by code point, whatever the locale", () => {
+    const names = ["b", "B", "Ä", "a", "\uff21", "🐘", "日"];
+    expect([...names].sort(compareText)).toEqual(["B", "a", "b", "Ä", "日", "\uff21", "🐘"]);
+    expect([...names].sort(compareText)).toEqual(
+      [...names].sort((x, y) => Buffer.compare(Buffer.from(x, "utf8"), Buffer.from(y, "utf8"))),
+    );
+  });
+});
