@@ -5,7 +5,12 @@
 import type { CatalogSnapshot } from "@dieu44/catalog-snapshot";
 import { computeFingerprint } from "@dieu44/catalog-snapshot";
 import { type CatalogDiff, diff } from "@dieu44/drift-diff";
-import { EXPECTED_DELTA_FORMAT_VERSION, EXPECTED_DELTA_KIND, type ExpectedDelta, ObjectKindSchema } from "@dieu44/drift-diff/schema";
+import {
+  EXPECTED_DELTA_FORMAT_VERSION,
+  EXPECTED_DELTA_KIND,
+  type ExpectedDelta,
+  ObjectKindSchema,
+} from "@dieu44/drift-diff/schema";
 import type { Plan } from "./schema.js";
 
 export function qualifiedTargets(plan: Plan): string[] {

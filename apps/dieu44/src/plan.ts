@@ -74,7 +74,8 @@ export function planDifferences(previous: Plan, current: Plan): string[] {
   const walk = (x: unknown, y: unknown, path: string) => {
     if (x !== null && y !== null && typeof x === "object" && typeof y === "object" && !Array.isArray(x) && !Array.isArray(y)) {
       const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
-      for (const key of [...keys].sort()) walk((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+      for (const key of [...keys].sort())
+        walk((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
       return;
     }
     if (JSON.stringify(x) !== JSON.stringify(y)) differences.push(path);
