@@ -12,6 +12,8 @@ import { type ArchiveFormat, ArchiveFormatSchema, type BackupMarker } from "./sc
 import { verifyBackup } from "./verify.js";
 
 const TOOL = "backup-marker";
+/** yargs turns a lone "-" into an empty string, so stdin travels under a token it leaves alone. */
+const STDIN_TOKEN = "\u0000stdin";
 type OutputFormat = "json" | "text";
 
 /** A short human summary for `--format text`. */
@@ -80,9 +82,10 @@ async function verify(argv: {
   format: OutputFormat;
 }) {
   const maxAgeMs = argv.maxAge === undefined ? undefined : parseDuration(argv.maxAge);
-  const marker = await readMarker(argv.marker);
+  const fromStdin = argv.marker === STDIN_TOKEN;
+  const marker = await readMarker(fromStdin ? "-" : argv.marker);
   const verification = await verifyBackup(marker, {
-    markerPath: argv.marker,
+    markerPath: fromStdin ? undefined : argv.marker,
     maxAgeMs,
     expectSystemIdentifier: argv.expectSystemIdentifier,
     restoreTo: argv.restoreTo === undefined ? undefined : { url: argv.restoreTo },
@@ -90,7 +93,7 @@ async function verify(argv: {
     pgRestore: argv.pgRestore,
   });
   const verified: BackupMarker = { ...marker, verification };
-  if (argv.write && argv.marker !== "-") await writeMarker(argv.marker, verified);
+  if (argv.write && !fromStdin) await writeMarker(argv.marker, verified);
   const failed = verification.checks.filter((check) => check.status === "fail").map((check) => check.name);
   process.stderr.write(`${TOOL}: verify ${failed.length ? `FAILED: ${failed.join(", ")}` : "passed"}\n`);
   await emit(verified, argv.format);
@@ -134,7 +137,7 @@ async function register(argv: {
 
 async function main(): Promise<number> {
   let result: Promise<number> | undefined;
-  const parser = yargs(hideBin(process.argv))
+  const parser = yargs(hideBin(process.argv).map((arg) => (arg === "-" ? STDIN_TOKEN : arg)))
     .scriptName(TOOL)
     .usage("$0 <command>: a fresh, verified, secret-free backup record")
     .option("format", { choices: ["json", "text"] as const, default: "json" as OutputFormat, describe: "stdout format" })

@@ -1,9 +1,11 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootstrapFixture, dumpableServers, serverUrl } from "@dieu44/test-harness";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BackupMarker, createBackup, markerPath, readMarker, verifyBackup } from "../src/index.js";
-import { tempDir } from "./helpers.js";
+import { removeTempDirs, tempDir } from "./helpers.js";
+
+afterAll(removeTempDirs);
 
 const HOUR = 3_600_000;
 
