@@ -1,6 +1,184 @@
-import { InputError, runCli } from "@dieu44/plumbing/exit";
+/**
+ * tx-apply FILE.sql --role ROLE --expect-system-identifier ID --sha256 HEX
+ *          [--expect-fingerprint HEX --schema NAME...] [--verify-before-commit EXPECT.json]
+ *          [--dry-run] [--lock-timeout 5s] [--statement-timeout 60s] [--url URL] [--out FILE]
+ *
+ * Writes the apply log (JSON, or --format text) to stdout and, with --out, to a file; progress on
+ * stderr. Exit 0 committed (or a clean dry run), 1 not started / rolled back / unknown, 2 bad
+ * input, 3 no connection.
+ */
+import { rename, rm, writeFile } from "node:fs/promises";
+import { ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
+import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
+import { readDocument, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
+import { createProgress } from "@dieu44/plumbing/progress";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { apply, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, formatText } from "./index.js";
 
-// Placeholder until this tool's issue lands: it refuses clearly instead of pretending to work.
-await runCli("tx-apply", async () => {
-  throw new InputError("tx-apply is not implemented yet");
+const TOOL = "tx-apply";
+
+interface Arguments {
+  file: string;
+  role: string;
+  expectSystemIdentifier: string;
+  sha256: string;
+  expectFingerprint?: string;
+  schema: string[];
+  privilegesFor: string[];
+  verifyBeforeCommit?: string;
+  dryRun: boolean;
+  lockTimeout: string;
+  statementTimeout: string;
+  advisoryLockKey?: string;
+  url?: string;
+  out?: string;
+  format: "json" | "text";
+}
+
+/** Parses argv; usage errors become InputError (exit 2). Returns null when --help printed. */
+async function parseArguments(argv: string[]): Promise<Arguments | null> {
+  let printed = false;
+  const parser = yargs(argv)
+    .scriptName(TOOL)
+    .usage(
+      "$0 FILE.sql --role ROLE --expect-system-identifier ID --sha256 HEX [--expect-fingerprint HEX --schema NAME]... " +
+        "[--verify-before-commit EXPECT.json] [--dry-run] [--lock-timeout 5s] [--statement-timeout 60s] [--url URL]",
+    )
+    .command("$0 <file>", "apply the artifact (- reads it from stdin)")
+    .positional("file", { type: "string", describe: "the approved artifact (.sql)" })
+    .option("role", {
+      type: "string",
+      requiresArg: true,
+      demandOption: true,
+      describe: "the approved apply role (logs in as it)",
+    })
+    .option("expect-system-identifier", {
+      type: "string",
+      requiresArg: true,
+      demandOption: true,
+      describe: "the target cluster's system identifier",
+    })
+    .option("sha256", { type: "string", requiresArg: true, demandOption: true, describe: "the approved sha256 of the artifact" })
+    .option("expect-fingerprint", {
+      type: "string",
+      requiresArg: true,
+      describe: "the preflight's catalog-snapshot fingerprint of --schema (checked right before the first statement)",
+    })
+    .option("schema", { type: "string", requiresArg: true, describe: "schema the fingerprint covers (repeatable)" })
+    .option("privileges-for", {
+      type: "string",
+      requiresArg: true,
+      describe: "role whose privileges the preflight snapshot recorded (repeatable; same as catalog-snapshot)",
+    })
+    .option("verify-before-commit", {
+      type: "string",
+      requiresArg: true,
+      describe: "expected-delta JSON checked inside the transaction before COMMIT; ROLLBACK if it does not hold",
+    })
+    .option("dry-run", { type: "boolean", default: false, describe: "run everything, then ROLLBACK" })
+    .option("lock-timeout", { type: "string", default: DEFAULT_LOCK_TIMEOUT, describe: "lock_timeout for the session" })
+    .option("statement-timeout", {
+      type: "string",
+      default: DEFAULT_STATEMENT_TIMEOUT,
+      describe: "statement_timeout for the session",
+    })
+    .option("advisory-lock-key", {
+      type: "string",
+      requiresArg: true,
+      describe: "session advisory lock key (default: tx-apply's own)",
+    })
+    .option("url", {
+      alias: "dsn",
+      type: "string",
+      describe: "postgres:// URL or key=value DSN (default: the libpq environment; the user is --role)",
+    })
+    .option("out", { type: "string", describe: "also write the JSON apply log to this file" })
+    .option("format", { choices: ["json", "text"] as const, default: "json" as const, describe: "stdout format" })
+    .strict()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw new InputError(message || error?.message || "invalid arguments");
+    });
+  const parsed = await parser.parseAsync(argv, {}, (error, _argv, output) => {
+    if (!error && output) {
+      printed = true;
+      process.stdout.write(`${output}\n`);
+    }
+  });
+  if (printed) return null;
+  const names = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat().map(String));
+  const single = (value: string | string[] | undefined, option: string) => {
+    if (Array.isArray(value)) throw new InputError(`--${option} given more than once`);
+    return value;
+  };
+  return {
+    file: String(parsed.file),
+    role: single(parsed.role, "role") ?? "",
+    expectSystemIdentifier: single(parsed.expectSystemIdentifier, "expect-system-identifier") ?? "",
+    sha256: single(parsed.sha256, "sha256") ?? "",
+    expectFingerprint: single(parsed.expectFingerprint, "expect-fingerprint"),
+    schema: names(parsed.schema),
+    privilegesFor: names(parsed.privilegesFor),
+    verifyBeforeCommit: single(parsed.verifyBeforeCommit, "verify-before-commit"),
+    dryRun: parsed.dryRun,
+    lockTimeout: single(parsed.lockTimeout, "lock-timeout") ?? DEFAULT_LOCK_TIMEOUT,
+    statementTimeout: single(parsed.statementTimeout, "statement-timeout") ?? DEFAULT_STATEMENT_TIMEOUT,
+    advisoryLockKey: single(parsed.advisoryLockKey, "advisory-lock-key"),
+    url: single(parsed.url, "url"),
+    out: single(parsed.out, "out"),
+    format: parsed.format,
+  };
+}
+
+async function readStdinBytes(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, text, "utf8");
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new InputError(`${path}: cannot write file (${(error as NodeJS.ErrnoException).code ?? "error"})`, { cause: error });
+  }
+}
+
+await runCli(TOOL, async () => {
+  const args = await parseArguments(hideBin(process.argv));
+  if (!args) return ExitCode.Passed;
+  const expectation = args.verifyBeforeCommit ? await readDocument(ExpectedDeltaSchema, args.verifyBeforeCommit) : undefined;
+  const bytes = args.file === "-" ? await readStdinBytes() : undefined;
+  const progress = createProgress(TOOL);
+  const log = await apply(
+    { url: args.url },
+    { path: args.file, bytes },
+    {
+      role: args.role,
+      expectSystemIdentifier: args.expectSystemIdentifier,
+      sha256: args.sha256,
+      expectFingerprint: args.expectFingerprint,
+      schemas: args.schema,
+      privilegesFor: args.privilegesFor,
+      verifyBeforeCommit: expectation,
+      dryRun: args.dryRun,
+      lockTimeout: args.lockTimeout,
+      statementTimeout: args.statementTimeout,
+      advisoryLockKey: args.advisoryLockKey,
+      onStatement: (event) => {
+        if (event.phase === "end") progress.update(event.index + 1, event.total, " statements");
+      },
+    },
+  );
+  progress.done(log.outcome);
+  const json = toJsonText(log);
+  if (args.out) await writeFileAtomically(args.out, json);
+  await writeOut(args.format === "text" ? formatText(log) : json);
+  return log.passed ? ExitCode.Passed : ExitCode.CheckFailed;
 });

@@ -1,2 +1,14 @@
-// @dieu44/tx-apply: library API. Filled in by its own issue; nothing here pretends to work yet.
-export {};
+// @dieu44/tx-apply: apply exactly the approved artifact, in one transaction, as the approved role,
+// with guards checked in the same session right before the first statement.
+export { type ApplyConnection, apply, psqlEquivalent } from "./apply.js";
+export { type ArtifactInput, type ArtifactPlan, type PlannedStatement, planArtifact, readArtifact } from "./artifact.js";
+export { formatText } from "./format.js";
+export {
+  type ApplyOptions,
+  advisoryLockKeyFor,
+  DEFAULT_ADVISORY_LOCK_KEY,
+  DEFAULT_LOCK_TIMEOUT,
+  DEFAULT_STATEMENT_TIMEOUT,
+  type StatementEvent,
+} from "./options.js";
+export * from "./schema.js";

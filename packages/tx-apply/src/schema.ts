@@ -3,7 +3,7 @@
  * server did with it. The report renderer and the dieu44 app read it; it is the evidence that
  * the production apply did exactly what the artifact says, and nothing else.
  */
-import { ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
+import { ExpectationResultSchema, ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
 import { z } from "zod";
 
 export const APPLY_LOG_KIND = "apply-log";
@@ -105,12 +105,6 @@ export const NoticeSchema = z.object({
 });
 export type Notice = z.infer<typeof NoticeSchema>;
 
-/** drift-diff's ExpectationResult, kept open here: drift-diff's own schema is its contract. */
-export const ExpectationResultSchema = z.looseObject({
-  pass: z.boolean(),
-  violations: z.array(z.unknown()),
-});
-
 export const VerificationSchema = z.object({
   expectation: ExpectedDeltaSchema,
   /** Scope snapshot inside the apply transaction, before its first statement. */
@@ -164,7 +158,9 @@ export const ApplyLogSchema = z.object({
   guards: z.array(GuardSchema),
   statements: z.array(StatementSchema),
   toolStatements: z.array(ToolStatementSchema),
+  /** Notices are kept up to 100; the rest are only counted. */
   notices: z.array(NoticeSchema),
+  noticesOmitted: z.number().int().nonnegative(),
   verification: VerificationSchema.nullable(),
   error: ApplyErrorSchema.nullable(),
   outcome: OutcomeSchema,

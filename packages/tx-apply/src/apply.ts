@@ -1,0 +1,640 @@
+/**
+ * The apply itself: one session, logged in as the approved role, guards checked in that session
+ * right before the first statement, then the artifact's own statements, one at a time, exactly as
+ * the parser delimited them. The only statements tx-apply adds are the guard queries, the session
+ * settings, the catalog reads of a requested verification, and ROLLBACK; each is recorded.
+ *
+ * What is never done: a retry, a role switch, a GRANT, an ownership change, anything else.
+ */
+import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
+import { type CatalogSnapshot, snapshot } from "@dieu44/catalog-snapshot";
+import { check, diff } from "@dieu44/drift-diff";
+import { describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
+import { EnvironmentError } from "@dieu44/plumbing/exit";
+import { redact, redactDeep } from "@dieu44/plumbing/redact";
+import pg from "pg";
+import { type ArtifactInput, type ArtifactPlan, type PlannedStatement, planArtifact, readArtifact } from "./artifact.js";
+import { type ApplyOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import {
+  APPLY_LOG_FORMAT_VERSION,
+  APPLY_LOG_KIND,
+  type ApplyError,
+  type ApplyLog,
+  ApplyLogSchema,
+  type ErrorPhase,
+  type Guard,
+  type GuardName,
+  type Notice,
+  type Outcome,
+  type StatementRecord,
+  type ToolStatement,
+  type Verification,
+} from "./schema.js";
+
+export interface ApplyConnection {
+  /** A postgres:// URL or key=value DSN; the libpq environment fills the rest. */
+  url?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const TOOL_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+const APPLICATION_NAME = "tx-apply";
+const MAX_NOTICES = 100;
+
+/** `psql -U ROLE -v ON_ERROR_STOP=1 -1 -f FILE`, shell-quoted where needed. */
+export function psqlEquivalent(role: string, path: string): string {
+  return `psql -U ${shellWord(role)} -v ON_ERROR_STOP=1 -1 -f ${shellWord(path)}`;
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A server ERROR leaves the session usable; anything else (FATAL, a closed socket) may have ended it. */
+function sessionSurvived(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.severity === "ERROR";
+}
+
+function field(error: unknown, name: "code" | "severity" | "detail" | "hint"): string | null {
+  const value = (error as Record<string, unknown> | null)?.[name];
+  return typeof value === "string" && value ? value : null;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+function elapsed(since: number): number {
+  return Math.round((performance.now() - since) * 1000) / 1000;
+}
+
+class ApplySession {
+  readonly guards: Guard[] = [];
+  readonly statements: StatementRecord[];
+  readonly toolStatements: ToolStatement[] = [];
+  readonly notices: Notice[] = [];
+  noticesOmitted = 0;
+  error: ApplyError | null = null;
+  verification: Verification | null = null;
+  backendPid: number | null = null;
+  serverVersion: string | null = null;
+  /** The artifact statement in flight, for notices. */
+  current: number | null = null;
+  timings = {
+    connectMs: null as number | null,
+    guardsMs: null as number | null,
+    statementsMs: null as number | null,
+    verificationMs: null as number | null,
+    commitMs: null as number | null,
+  };
+  client: pg.Client | undefined;
+  /** The connection reported an error or closed: nothing more can be sent on it. */
+  connectionEnded = false;
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly plan: ArtifactPlan | null,
+  ) {
+    this.statements = (plan?.statements ?? []).map((statement) => ({
+      index: statement.index,
+      line: statement.line,
+      endLine: statement.endLine,
+      tag: statement.tag,
+      status: "not_sent",
+      durationMs: null,
+    }));
+  }
+
+  guard(name: GuardName, expected: string, actual: string | null, passed: boolean, detail?: string): boolean {
+    this.guards.push(detail === undefined ? { name, expected, actual, passed } : { name, expected, actual, passed, detail });
+    return passed;
+  }
+
+  recordError(phase: ErrorPhase, error: unknown, statement: PlannedStatement | null): void {
+    this.error = {
+      phase,
+      sqlstate: field(error, "code"),
+      severity: field(error, "severity"),
+      message: redact(messageOf(error)),
+      detail: field(error, "detail"),
+      hint: field(error, "hint"),
+      statementIndex: statement?.index ?? null,
+      line: statement?.line ?? null,
+      connectionLost: !sessionSurvived(error),
+    };
+  }
+
+  /** Runs a statement of tx-apply's own (guard, setting, ROLLBACK) and records it. */
+  async toolQuery<R extends pg.QueryResultRow>(purpose: string, sql: string, values?: unknown[]): Promise<R[]> {
+    const client = this.client;
+    if (!client) throw new Error("not connected");
+    this.toolStatements.push({ purpose, sql });
+    const result = await client.query<R>(sql, values);
+    return result.rows;
+  }
+
+  onNotice(notice: { severity?: string; code?: string; message?: string; detail?: string }): void {
+    if (this.notices.length >= MAX_NOTICES) {
+      this.noticesOmitted += 1;
+      return;
+    }
+    this.notices.push({
+      severity: notice.severity ?? "NOTICE",
+      sqlstate: notice.code ?? null,
+      message: notice.message ?? "",
+      detail: notice.detail ?? null,
+      statementIndex: this.current,
+    });
+  }
+}
+
+/**
+ * Applies the artifact. Never throws for an outcome: not_started, rolled_back and unknown are
+ * data in the returned log. Throws InputError for bad input and EnvironmentError when no
+ * connection can be made at all.
+ */
+export async function apply(connection: ApplyConnection, artifactInput: ArtifactInput, options: ApplyOptions): Promise<ApplyLog> {
+  const opts = resolveOptions(options);
+  const env = connection.env ?? process.env;
+  // The session logs in as the role itself (psql -U ROLE). A URL naming another user keeps it, and
+  // the connection_user guard refuses before connecting.
+  const spec = resolveConnection({ url: connection.url, env: { ...env, PGUSER: opts.role }, applicationName: APPLICATION_NAME });
+  const artifact = await readArtifact(artifactInput);
+  const startedAt = new Date();
+  const started = performance.now();
+
+  const shaMatches = artifact.sha256 === opts.sha256;
+  // The approved bytes or nothing: a mismatched file is not even parsed.
+  const plan = shaMatches ? await planArtifact(artifact.bytes) : null;
+  const session = new ApplySession(opts, plan);
+
+  const finish = (outcome: Outcome, passed: boolean, summary: string): ApplyLog => {
+    const finishedAt = new Date();
+    const log: ApplyLog = {
+      kind: APPLY_LOG_KIND,
+      formatVersion: APPLY_LOG_FORMAT_VERSION,
+      tool: { name: "tx-apply", version: TOOL_VERSION },
+      artifact: {
+        path: artifact.path,
+        sha256: artifact.sha256,
+        expectedSha256: opts.sha256,
+        sizeBytes: artifact.bytes.byteLength,
+        statementCount: plan && plan.statements.length > 0 ? plan.statements.length : plan ? 0 : null,
+        onErrorStop: plan ? plan.onErrorStop : null,
+        metaCommands: plan?.metaCommands ?? [],
+      },
+      role: opts.role,
+      connection: describeConnection(spec),
+      backendPid: session.backendPid,
+      serverVersion: session.serverVersion,
+      settings: {
+        lockTimeout: opts.lockTimeout,
+        statementTimeout: opts.statementTimeout,
+        advisoryLockKey: opts.advisoryLockKey.toString(),
+        schemas: opts.schemas,
+      },
+      dryRun: opts.dryRun,
+      guards: session.guards,
+      statements: session.statements,
+      toolStatements: session.toolStatements,
+      notices: session.notices,
+      noticesOmitted: session.noticesOmitted,
+      verification: session.verification,
+      error: session.error,
+      outcome,
+      passed,
+      summary,
+      timings: {
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        totalMs: elapsed(started),
+        ...session.timings,
+      },
+      psqlEquivalent: psqlEquivalent(opts.role, artifact.path),
+    };
+    return ApplyLogSchema.parse(redactDeep(log));
+  };
+  const notStarted = (guard: Guard | undefined): ApplyLog =>
+    finish(
+      "not_started",
+      false,
+      `not started: guard ${guard?.name ?? "?"} failed (expected ${guard?.expected ?? "?"}, found ${guard?.actual ?? "nothing"}); no artifact statement was sent`,
+    );
+  const lastGuard = () => session.guards[session.guards.length - 1];
+
+  // Guards that need no server: the bytes, the artifact's shape, the login role.
+  if (
+    !session.guard(
+      "sha256",
+      opts.sha256,
+      artifact.sha256,
+      shaMatches,
+      shaMatches ? undefined : "the file is not the approved artifact",
+    )
+  ) {
+    return notStarted(lastGuard());
+  }
+  if (!plan) return notStarted(lastGuard());
+  const shapeOk = plan.problems.length === 0;
+  const shapeExpected = "parses; one leading BEGIN, one trailing COMMIT; no meta-command but \\set ON_ERROR_STOP; no role switch";
+  const shapeActual = shapeOk ? `${plan.statements.length} statements, BEGIN ... COMMIT` : plan.problems.join("; ");
+  if (!session.guard("artifact", shapeExpected, shapeActual, shapeOk)) return notStarted(lastGuard());
+  if (!session.guard("connection_user", opts.role, spec.user, spec.user === opts.role, "the user the connection logs in as")) {
+    return notStarted(lastGuard());
+  }
+
+  const connectStarted = performance.now();
+  const client = new pg.Client(toPgConfig(spec));
+  session.client = client;
+  // A lost connection surfaces as the failing query's error; the event itself must not crash us.
+  client.on("error", () => {
+    session.connectionEnded = true;
+  });
+  client.on("end", () => {
+    session.connectionEnded = true;
+  });
+  client.on("notice", (notice) => session.onNotice(notice));
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    const code = field(error, "code");
+    throw new EnvironmentError(
+      `cannot connect to ${describeConnection(spec)}: ${code ? `${code}: ` : ""}${redact(messageOf(error))}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  session.timings.connectMs = elapsed(connectStarted);
+
+  try {
+    return await runInSession(session, client, plan, finish, notStarted, lastGuard);
+  } finally {
+    // Ending the session releases the advisory lock; an open transaction would be rolled back.
+    await client.end().catch(() => undefined);
+  }
+}
+
+type Finish = (outcome: Outcome, passed: boolean, summary: string) => ApplyLog;
+
+async function runInSession(
+  session: ApplySession,
+  client: pg.Client,
+  plan: ArtifactPlan,
+  finish: Finish,
+  notStarted: (guard: Guard | undefined) => ApplyLog,
+  lastGuard: () => Guard | undefined,
+): Promise<ApplyLog> {
+  const opts = session.options;
+  const guardsStarted = performance.now();
+  const guardFailed = (name: GuardName, expected: string, error: unknown): ApplyLog => {
+    session.guard(name, expected, null, false, `could not be checked: ${redact(messageOf(error))}`);
+    session.recordError("guard", error, null);
+    session.timings.guardsMs = elapsed(guardsStarted);
+    return notStarted(lastGuard());
+  };
+
+  // Identity: who the session is and which cluster it reached.
+  let identity: { current_user: string; session_user: string; system_identifier: string; pid: number; server_version: string };
+  try {
+    const rows = await session.toolQuery<typeof identity>(
+      "guard: role, cluster and backend of this session",
+      "SELECT current_user::text AS current_user, session_user::text AS session_user, " +
+        "(SELECT system_identifier::text FROM pg_control_system()) AS system_identifier, " +
+        "pg_backend_pid() AS pid, current_setting('server_version') AS server_version",
+    );
+    identity = rows[0] as typeof identity;
+  } catch (error) {
+    return guardFailed("current_user", opts.role, error);
+  }
+  session.backendPid = identity.pid;
+  session.serverVersion = identity.server_version;
+  const sameRole = (name: "current_user" | "session_user", actual: string) =>
+    session.guard(
+      name,
+      opts.role,
+      actual,
+      actual === opts.role,
+      actual === opts.role ? undefined : "the session is not the approved role",
+    );
+  if (!sameRole("current_user", identity.current_user) || !sameRole("session_user", identity.session_user)) {
+    session.timings.guardsMs = elapsed(guardsStarted);
+    return notStarted(lastGuard());
+  }
+  const sameCluster = identity.system_identifier === opts.expectSystemIdentifier;
+  if (
+    !session.guard(
+      "system_identifier",
+      opts.expectSystemIdentifier,
+      identity.system_identifier,
+      sameCluster,
+      sameCluster ? undefined : "this is not the approved cluster",
+    )
+  ) {
+    session.timings.guardsMs = elapsed(guardsStarted);
+    return notStarted(lastGuard());
+  }
+
+  // One apply at a time per database; the lock lives as long as this session.
+  const key = opts.advisoryLockKey.toString();
+  try {
+    const rows = await session.toolQuery<{ locked: boolean }>(
+      "guard: session advisory lock (two applies never overlap)",
+      "SELECT pg_try_advisory_lock($1::bigint) AS locked",
+      [key],
+    );
+    const locked = rows[0]?.locked === true;
+    if (
+      !session.guard(
+        "advisory_lock",
+        `acquired (key ${key})`,
+        locked ? `acquired (key ${key})` : `held by another session (key ${key})`,
+        locked,
+        locked ? undefined : "another apply is running against this database",
+      )
+    ) {
+      session.timings.guardsMs = elapsed(guardsStarted);
+      return notStarted(lastGuard());
+    }
+  } catch (error) {
+    return guardFailed("advisory_lock", `acquired (key ${key})`, error);
+  }
+
+  // Session settings: never queue behind production traffic for long.
+  for (const [name, value] of [
+    ["lock_timeout", opts.lockTimeout],
+    ["statement_timeout", opts.statementTimeout],
+  ] as const) {
+    try {
+      const rows = await session.toolQuery<{ value: string }>(
+        `session setting: ${name} = ${value}`,
+        `SELECT set_config('${name}', $1, false) AS value`,
+        [value],
+      );
+      session.guard(name, value, rows[0]?.value ?? null, true, "set for this session");
+    } catch (error) {
+      return guardFailed(name, value, error);
+    }
+  }
+
+  // The catalog has not moved since the preflight (closes the window between preflight and apply).
+  if (opts.expectFingerprint) {
+    try {
+      session.toolStatements.push({
+        purpose: `guard: catalog-snapshot fingerprint of ${opts.schemas.join(", ")}`,
+        sql: "(catalog-snapshot read-only catalog queries in a REPEATABLE READ, READ ONLY transaction)",
+      });
+      const doc = await snapshot(client, {
+        schemas: opts.schemas,
+        privilegesFor: opts.privilegesFor,
+        statementTimeoutMs: opts.statementTimeoutMs,
+      });
+      const same = doc.fingerprint === opts.expectFingerprint;
+      if (
+        !session.guard(
+          "fingerprint",
+          opts.expectFingerprint,
+          doc.fingerprint,
+          same,
+          same ? undefined : `the catalog of ${opts.schemas.join(", ")} changed since the preflight`,
+        )
+      ) {
+        session.timings.guardsMs = elapsed(guardsStarted);
+        return notStarted(lastGuard());
+      }
+    } catch (error) {
+      return guardFailed("fingerprint", opts.expectFingerprint, error);
+    }
+  }
+  session.timings.guardsMs = elapsed(guardsStarted);
+
+  return runStatements(session, client, plan, finish);
+}
+
+async function runStatements(session: ApplySession, client: pg.Client, plan: ArtifactPlan, finish: Finish): Promise<ApplyLog> {
+  const opts = session.options;
+  const total = plan.statements.length;
+  const begin = plan.statements[0] as PlannedStatement;
+  const commit = plan.statements[total - 1] as PlannedStatement;
+  const body = plan.statements.slice(1, -1);
+  const statementsStarted = performance.now();
+
+  const notify = (event: Parameters<NonNullable<ResolvedOptions["onStatement"]>>[0]) => {
+    try {
+      opts.onStatement?.(event);
+    } catch {
+      // A progress callback must never change what is sent.
+    }
+  };
+
+  /** Sends one artifact statement; returns the error or undefined. */
+  const send = async (statement: PlannedStatement): Promise<{ error?: unknown; command?: string }> => {
+    const record = session.statements[statement.index] as StatementRecord;
+    notify({ phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag });
+    if (session.connectionEnded) {
+      // The socket is already gone: this statement never leaves, so it cannot have done anything.
+      return { error: new Error("the connection ended before this statement could be sent") };
+    }
+    session.current = statement.index;
+    const started = performance.now();
+    try {
+      // No values: the simple query protocol, the statement's own text and nothing else.
+      const result = await client.query(statement.text);
+      record.status = "succeeded";
+      record.durationMs = elapsed(started);
+      notify({
+        phase: "end",
+        index: statement.index,
+        total,
+        line: statement.line,
+        tag: statement.tag,
+        status: "succeeded",
+        durationMs: record.durationMs,
+      });
+      return { command: result.command };
+    } catch (error) {
+      // Only COMMIT can leave the outcome open; everywhere else an answerless statement failed.
+      const unknown = statement === commit && !sessionSurvived(error);
+      record.status = unknown ? "unknown" : "failed";
+      record.durationMs = unknown ? null : elapsed(started);
+      notify({
+        phase: "end",
+        index: statement.index,
+        total,
+        line: statement.line,
+        tag: statement.tag,
+        status: record.status,
+        durationMs: elapsed(started),
+      });
+      return { error };
+    } finally {
+      session.current = null;
+    }
+  };
+
+  /** ROLLBACK of tx-apply's own (error, failed verification, dry run). */
+  const rollback = async (purpose: string): Promise<void> => {
+    try {
+      await session.toolQuery(purpose, "ROLLBACK");
+    } catch {
+      // The session is gone, and with it the transaction: nothing was committed either way.
+    }
+  };
+
+  const failed = async (
+    phase: ErrorPhase,
+    error: unknown,
+    statement: PlannedStatement | null,
+    what: string,
+  ): Promise<ApplyLog> => {
+    session.recordError(phase, error, statement);
+    session.timings.statementsMs ??= elapsed(statementsStarted);
+    // COMMIT was never sent: a transaction whose session ends is rolled back by the server.
+    if (sessionSurvived(error)) await rollback("ROLLBACK after the first error (ON_ERROR_STOP)");
+    const lost = session.error?.connectionLost ? " (the session ended; the server discards its open transaction)" : "";
+    const code = session.error?.sqlstate ? `SQLSTATE ${session.error.sqlstate}: ` : "";
+    return finish(
+      "rolled_back",
+      false,
+      `rolled back: ${what} failed with ${code}${redact(messageOf(error))}${lost}; nothing was committed`,
+    );
+  };
+  const at = (statement: PlannedStatement) => `statement ${statement.index} (line ${statement.line}, ${statement.tag})`;
+
+  const opened = await send(begin);
+  if (opened.error !== undefined) return failed("statement", opened.error, begin, at(begin));
+
+  // The verification's "before": inside the transaction, before the first statement of the body.
+  const expectation = opts.verifyBeforeCommit;
+  let before: CatalogSnapshot | undefined;
+  if (expectation) {
+    const verifyStarted = performance.now();
+    try {
+      session.toolStatements.push({
+        purpose: "pre-commit verification: catalog snapshot before the first statement",
+        sql: "(catalog-snapshot read-only catalog queries under SAVEPOINT catalog_snapshot, rolled back to it afterwards)",
+      });
+      before = await snapshot(client, {
+        schemas: expectation.scope.schemas,
+        privilegesFor: opts.privilegesFor,
+        statementTimeoutMs: opts.statementTimeoutMs,
+        useCurrentTransaction: true,
+      });
+    } catch (error) {
+      session.timings.verificationMs = elapsed(verifyStarted);
+      session.verification = {
+        expectation,
+        beforeFingerprint: null,
+        afterFingerprint: null,
+        result: null,
+        passed: false,
+        durationMs: elapsed(verifyStarted),
+      };
+      return failed("verification", error, null, "the pre-commit verification's first snapshot");
+    }
+    session.timings.verificationMs = elapsed(verifyStarted);
+  }
+
+  for (const statement of body) {
+    const { error } = await send(statement);
+    if (error !== undefined) return failed("statement", error, statement, at(statement));
+  }
+  session.timings.statementsMs = elapsed(statementsStarted);
+
+  const commitRecord = session.statements[commit.index] as StatementRecord;
+  if (expectation && before) {
+    const verifyStarted = performance.now();
+    let after: CatalogSnapshot | undefined;
+    try {
+      session.toolStatements.push({
+        purpose: "pre-commit verification: catalog snapshot before COMMIT",
+        sql: "(catalog-snapshot read-only catalog queries under SAVEPOINT catalog_snapshot, rolled back to it afterwards)",
+      });
+      after = await snapshot(client, {
+        schemas: expectation.scope.schemas,
+        privilegesFor: opts.privilegesFor,
+        statementTimeoutMs: opts.statementTimeoutMs,
+        useCurrentTransaction: true,
+      });
+      const result = check(diff(before, after, { scope: { schemas: expectation.scope.schemas } }), expectation);
+      session.verification = {
+        expectation,
+        beforeFingerprint: before.fingerprint,
+        afterFingerprint: after.fingerprint,
+        result,
+        passed: result.pass,
+        durationMs: elapsed(verifyStarted) + (session.timings.verificationMs ?? 0),
+      };
+    } catch (error) {
+      session.verification = {
+        expectation,
+        beforeFingerprint: before.fingerprint,
+        afterFingerprint: after?.fingerprint ?? null,
+        result: null,
+        passed: false,
+        durationMs: elapsed(verifyStarted) + (session.timings.verificationMs ?? 0),
+      };
+      session.timings.verificationMs = session.verification.durationMs;
+      commitRecord.note = "replaced by ROLLBACK: the pre-commit verification could not run";
+      return failed("verification", error, null, "the pre-commit verification");
+    }
+    session.timings.verificationMs = session.verification.durationMs;
+    if (!session.verification.passed) {
+      commitRecord.note = "replaced by ROLLBACK: the pre-commit verification failed";
+      await rollback("ROLLBACK: the pre-commit verification failed");
+      const count = session.verification.result?.violations.length ?? 0;
+      return finish(
+        "rolled_back",
+        false,
+        `rolled back: the pre-commit verification found ${count} violation(s) of the expected delta; nothing was committed`,
+      );
+    }
+  }
+
+  if (opts.dryRun) {
+    commitRecord.note = "replaced by ROLLBACK: dry run";
+    await rollback("ROLLBACK instead of COMMIT: dry run");
+    const verified = expectation ? " and the pre-commit verification passed" : "";
+    return finish(
+      "rolled_back",
+      true,
+      `dry run: all ${body.length} statements succeeded${verified}; rolled back, nothing was committed`,
+    );
+  }
+
+  const commitStarted = performance.now();
+  const committed = await send(commit);
+  session.timings.commitMs = elapsed(commitStarted);
+  if (committed.error === undefined) {
+    if (committed.command === "COMMIT") {
+      return finish("committed", true, `committed: ${body.length} statements as ${opts.role}`);
+    }
+    // The server answers COMMIT of a failed transaction with ROLLBACK.
+    commitRecord.note = `the server answered ${committed.command ?? "nothing"}`;
+    return finish(
+      "rolled_back",
+      false,
+      `rolled back: the server answered COMMIT with ${committed.command ?? "nothing"}; nothing was committed`,
+    );
+  }
+  session.recordError("commit", committed.error, commit);
+  if (sessionSurvived(committed.error)) {
+    // An ERROR from COMMIT (a deferred constraint, a serialization failure) aborts the transaction.
+    const code = session.error?.sqlstate ? `SQLSTATE ${session.error.sqlstate}: ` : "";
+    return finish(
+      "rolled_back",
+      false,
+      `rolled back: COMMIT failed with ${code}${redact(messageOf(committed.error))}; nothing was committed`,
+    );
+  }
+  // The answer to COMMIT never arrived: it may or may not have committed. Never assume.
+  return finish(
+    "unknown",
+    false,
+    `unknown: the connection was lost while COMMIT was in flight (${redact(messageOf(committed.error))}); ` +
+      "verify the catalog before doing anything else",
+  );
+}
