@@ -1,6 +1,125 @@
-import { InputError, runCli } from "@dieu44/plumbing/exit";
+/**
+ * sql-lint FILE.sql [--policy FILE] [--format json|text|sarif] [--emit-expect] [--on-error-stop-declared]
+ *
+ * Prints the report (or, with --emit-expect, the derived expected delta) on stdout.
+ * Exit 0 pass, 1 error findings (a syntax error included), 2 unreadable file or invalid policy.
+ */
+import { readFile } from "node:fs/promises";
+import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
+import { readDocument, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { toExpectedDelta } from "./expect.js";
+import { formatSarif, formatText } from "./format.js";
+import { lint } from "./lint.js";
+import { type LintPolicyInput, LintPolicySchema, POLICY_FORMAT_VERSION, POLICY_KIND } from "./schema.js";
 
-// Placeholder until this tool's issue lands: it refuses clearly instead of pretending to work.
-await runCli("sql-lint", async () => {
-  throw new InputError("sql-lint is not implemented yet");
+const TOOL = "sql-lint";
+const FORMATS = ["json", "text", "sarif"] as const;
+
+interface Arguments {
+  file: string;
+  policy?: string;
+  format: (typeof FORMATS)[number];
+  emitExpect: boolean;
+  onErrorStopDeclared: boolean;
+  scopeSchema: string[];
+}
+
+async function parseArguments(argv: string[]): Promise<Arguments | null> {
+  let printed = false;
+  const parser = yargs(argv)
+    .scriptName(TOOL)
+    .usage("$0 FILE.sql [--policy FILE] [--format json|text|sarif] [--emit-expect]")
+    .option("policy", { type: "string", requiresArg: true, describe: "sql-lint-policy JSON (default: the built-in policy)" })
+    .option("format", { choices: FORMATS, default: "json" as const, describe: "report format" })
+    .option("emit-expect", {
+      type: "boolean",
+      default: false,
+      describe: "print the derived delta as a drift-diff expected-delta document instead of the report",
+    })
+    .option("scope-schema", {
+      type: "string",
+      requiresArg: true,
+      describe: "with --emit-expect: schema the expectation covers (repeatable; default the artifact's schemas)",
+    })
+    .option("on-error-stop-declared", {
+      type: "boolean",
+      default: false,
+      describe: "the invocation that will run the artifact sets ON_ERROR_STOP (psql -v ON_ERROR_STOP=1)",
+    })
+    .strictOptions()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw new InputError(message || error?.message || "invalid arguments");
+    });
+  const parsed = await parser.parseAsync(argv, {}, (error, _argv, output) => {
+    if (!error && output) {
+      printed = true;
+      process.stdout.write(`${output}\n`);
+    }
+  });
+  if (printed) return null;
+  const positional = parsed._.map(String);
+  if (positional.length !== 1) {
+    throw new InputError(
+      positional.length === 0 ? "give the artifact: sql-lint FILE.sql" : `unexpected argument: ${positional[1]}`,
+    );
+  }
+  const scopeSchema = parsed.scopeSchema === undefined ? [] : [parsed.scopeSchema].flat().map(String);
+  return {
+    file: positional[0]!,
+    policy: parsed.policy,
+    format: parsed.format,
+    emitExpect: parsed.emitExpect,
+    onErrorStopDeclared: parsed.onErrorStopDeclared,
+    scopeSchema,
+  };
+}
+
+async function readArtifact(path: string): Promise<Uint8Array> {
+  if (path === "-") {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+    return Buffer.concat(chunks);
+  }
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot read file (${code ?? "error"})`, { cause: error });
+  }
+}
+
+await runCli(TOOL, async () => {
+  const args = await parseArguments(hideBin(process.argv));
+  if (!args) return ExitCode.Passed;
+  if (args.file === "-" && args.policy === "-") throw new InputError("the artifact and the policy cannot both be stdin");
+  const policy: LintPolicyInput = args.policy
+    ? await readDocument(LintPolicySchema, args.policy)
+    : { kind: POLICY_KIND, formatVersion: POLICY_FORMAT_VERSION };
+  const bytes = await readArtifact(args.file);
+  const report = await lint(bytes, policy, {
+    path: args.file === "-" ? undefined : args.file,
+    policySource: args.policy,
+    onErrorStopDeclared: args.onErrorStopDeclared,
+  });
+  if (args.emitExpect) {
+    const scopeSchemas = args.scopeSchema.length > 0 ? args.scopeSchema : report.policy.document.allowedSchemas;
+    if (!report.facts.parsed) {
+      process.stderr.write(formatText(report));
+      return ExitCode.CheckFailed;
+    }
+    await writeOut(toJsonText(toExpectedDelta(report, { scopeSchemas })));
+    if (!report.pass) process.stderr.write(formatText(report));
+  } else if (args.format === "text") {
+    await writeOut(formatText(report));
+  } else if (args.format === "sarif") {
+    await writeOut(toJsonText(formatSarif(report)));
+  } else {
+    await writeOut(toJsonText(report));
+  }
+  return report.pass ? ExitCode.Passed : ExitCode.CheckFailed;
 });

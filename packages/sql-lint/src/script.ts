@@ -78,6 +78,10 @@ export interface ParsedScript extends SplitScript {
   trees: Node[];
   /** The file's bytes as given (the sha256 is computed over these). */
   bytes: Uint8Array;
+  /** Byte offset → line and column in the original file. */
+  positions: PositionMap;
+  /** Version of the PostgreSQL grammar that parsed it (e.g. 180004). */
+  parserVersion: number | null;
 }
 
 const SPACE = 0x20;
@@ -108,7 +112,7 @@ export async function parseScript(source: string | Uint8Array): Promise<ParsedSc
   const lexed = lexScript(bytes);
   const blanked = lexed.metaRanges.length === 0 ? original : Buffer.from(lexed.blanked).toString("utf8");
 
-  const rawStatements = await parseText(blanked, positions, bytes.length);
+  const { statements: rawStatements, version } = await parseText(blanked, positions, bytes.length);
   const statements: ScriptStatement[] = [];
   const trees: Node[] = [];
   const sourceBytes = lexed.blanked;
@@ -157,14 +161,20 @@ export async function parseScript(source: string | Uint8Array): Promise<ParsedSc
     onErrorStop: onErrorStopInEffect(lexed.metaCommands, firstStatementAt, lastStatementAt),
     trees,
     bytes,
+    positions,
+    parserVersion: version,
   };
 }
 
-async function parseText(text: string, positions: PositionMap, byteLength: number): Promise<RawStmt[]> {
-  if (isBlank(text)) return [];
+async function parseText(
+  text: string,
+  positions: PositionMap,
+  byteLength: number,
+): Promise<{ statements: RawStmt[]; version: number | null }> {
+  if (isBlank(text)) return { statements: [], version: null };
   try {
     const result = await parse(text);
-    return result.stmts ?? [];
+    return { statements: result.stmts ?? [], version: result.version ?? null };
   } catch (error) {
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     const message = error instanceof Error ? error.message : String(error);
