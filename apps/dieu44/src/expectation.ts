@@ -36,6 +36,11 @@ export function expectedDeltaOf(plan: Plan): ExpectedDelta {
   };
 }
 
+/** Everything that changed in the plan's schema (and in the apply role's facts) across the apply. */
+export function applyDelta(before: CatalogSnapshot, after: CatalogSnapshot, plan: Plan): CatalogDiff {
+  return diff(before, after, { scope: { schemas: [plan.target.schema] } });
+}
+
 /** Every kind except cluster-wide role facts, which depend on whom a snapshot was asked about. */
 const catalogKinds = ObjectKindSchema.options.filter((kind) => kind !== "role");
 

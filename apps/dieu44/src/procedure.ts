@@ -39,7 +39,7 @@ import { apply } from "@dieu44/tx-apply";
 import type { ApplyLog } from "@dieu44/tx-apply/schema";
 import pg from "pg";
 import { EvidenceFolder } from "./evidence.js";
-import { expectedDeltaOf, qualifiedTargets, schemaDrift, scopeFingerprint } from "./expectation.js";
+import { applyDelta, expectedDeltaOf, qualifiedTargets, schemaDrift, scopeFingerprint } from "./expectation.js";
 import { type LoadedPlan, loadPlan, planDifferences } from "./plan.js";
 import { type Plan, PlanSchema } from "./schema.js";
 import { type Clock, notRun, STEP_TITLES, StepRecorder } from "./steps.js";
@@ -561,7 +561,7 @@ async function verification(ctx: Context): Promise<boolean> {
     applicationName: "dieu44-verify",
   });
   step.documents.push(await evidence.writeDocument("snapshot-after.json", after, "after"));
-  const delta = schemaDrift(before, after, plan);
+  const delta = applyDelta(before, after, plan);
   step.documents.push(await evidence.writeDocument("diff.json", delta, "apply-diff"));
   const expectation = expectedDeltaOf(plan);
   step.documents.push(await evidence.writeDocument("expected-delta.json", expectation, "expected-delta"));
@@ -664,7 +664,6 @@ async function rollbackIfSafe(ctx: Context, after: CatalogSnapshot): Promise<voi
     state.status = "ROLLED_BACK";
     state.rollbackStatus = "rollback_package_applied";
     state.rootCause = "expected_delta_not_met_after_commit";
-    state.productionChanged = false;
     return;
   }
   state.steps.push(

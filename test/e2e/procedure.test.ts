@@ -1,0 +1,256 @@
+/**
+ * The Điều 44 procedure end to end on the harness's real server: each test asserts the catalog
+ * afterwards and the report's fields, for every branch of the seed's failure tree.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Plan, runProcedure } from "@dieu44/dieu44";
+import {
+  bootstrapFixture,
+  dumpableServers,
+  FIXTURE_DIR,
+  query,
+  type ServerInfo,
+  serverUrl,
+} from "@dieu44/test-harness";
+import { describe, expect, it } from "vitest";
+
+const ARTIFACT = join(FIXTURE_DIR, "ws-q5-registry-substrate-ddl.sql");
+const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");
+
+function fixturePlan(file: "plan.json" | "plan-attempt-1.json"): Plan {
+  return JSON.parse(readFileSync(join(FIXTURE_DIR, file), "utf8")) as Plan;
+}
+
+/** A plan for this test's database and cluster, written to a temporary folder. */
+function writePlan(server: ServerInfo, database: string, file: "plan.json" | "plan-attempt-1.json", edit?: (plan: Plan) => void) {
+  const dir = mkdtempSync(join(tmpdir(), "dieu44-e2e-"));
+  const plan = fixturePlan(file);
+  plan.target.systemIdentifier = server.systemIdentifier;
+  plan.target.database = database;
+  plan.artifact.path = join(FIXTURE_DIR, plan.artifact.path);
+  plan.rollback.path = join(FIXTURE_DIR, plan.rollback.path);
+  edit?.(plan);
+  const planPath = join(dir, file);
+  writeFileSync(planPath, JSON.stringify(plan, null, 2));
+  return { dir, planPath, plan };
+}
+
+async function registryTables(server: ServerInfo, database: string): Promise<string[]> {
+  const rows = await query<{ name: string }>(
+    server,
+    "select tablename as name from pg_tables where schemaname = 'cutter_governance' and tablename like 'registry\\_%' order by 1",
+    { database },
+  );
+  return rows.map((row) => row.name);
+}
+
+async function catalogState(server: ServerInfo, database: string): Promise<string[]> {
+  const rows = await query<{ item: string }>(
+    server,
+    `select c.relname || ':' || c.relkind::text as item from pg_class c
+       where c.relnamespace = 'cutter_governance'::regnamespace
+     union all select conname || ':' || contype::text from pg_constraint where connamespace = 'cutter_governance'::regnamespace
+     union all select attrelid::regclass::text || '.' || attname from pg_attribute
+       where attrelid in (select oid from pg_class where relnamespace = 'cutter_governance'::regnamespace) and attnum > 0
+     order by 1`,
+    { database },
+  );
+  return rows.map((row) => row.item);
+}
+
+function run(server: ServerInfo, database: string, planPath: string, role: string, extra: Partial<Parameters<typeof runProcedure>[0]> = {}) {
+  return runProcedure({
+    mode: "run",
+    planPath,
+    evidenceDir: join(mkdtempSync(join(tmpdir(), "dieu44-evidence-")), "evidence"),
+    connection: { url: serverUrl(server, { database, user: role }), env: {} },
+    ...extra,
+  });
+}
+
+function report(outcome: Awaited<ReturnType<typeof runProcedure>>): string {
+  return readFileSync(join(outcome.evidenceDir, outcome.result.files.report), "utf8");
+}
+
+const servers = dumpableServers();
+
+describe.skipIf(servers.length === 0)("dieu44 run", () => {
+  for (const server of servers) {
+    describe(server.label, () => {
+      it("PASS: the reauthorized run as workflow_admin creates exactly the 12 tables", async () => {
+        const database = await bootstrapFixture(server);
+        const { planPath, plan } = writePlan(server, database, "plan.json");
+        const outcome = await run(server, database, planPath, "workflow_admin");
+        expect(outcome.result.status).toBe("PASS");
+        expect(outcome.exitCode).toBe(0);
+        expect(await registryTables(server, database)).toEqual([...plan.target.tables].sort());
+        expect(outcome.result.reportFields).toMatchObject({
+          reauthorized_apply_status: "PASS",
+          apply_role_used: "workflow_admin",
+          preflight_rerun_result: "PASS",
+          fresh_backup_status: "PASS",
+          command_integrity_result: "PASS",
+          tables_created: 12,
+          rollback_status_if_any: "not_required",
+        });
+        expect(outcome.result.reportFields.verification_summary).toMatch(/\+12 tables, \+12 PK, \+8 FK, \+4 UNIQUE/);
+        expect(report(outcome)).toMatch(/reauthorized_apply_status: PASS/);
+        // The evidence never carries the role's password.
+        const manifest = readFileSync(join(outcome.evidenceDir, "manifest.json"), "utf8");
+        for (const file of JSON.parse(manifest).files as { name: string }[]) {
+          expect(readFileSync(join(outcome.evidenceDir, file.name), "utf8")).not.toContain("wa-test-secret-4711");
+        }
+      });
+
+      it("BLOCKED at preflight as directus: no CREATE on the schema, zero objects created", async () => {
+        const database = await bootstrapFixture(server);
+        const before = await catalogState(server, database);
+        const { planPath } = writePlan(server, database, "plan-attempt-1.json");
+        const outcome = await run(server, database, planPath, "directus");
+        expect(outcome.result.status).toBe("BLOCKED");
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.result.steps.map((step) => [step.id, step.status])).toEqual([
+          ["P1_preflight", "failed"],
+          ["P2_fresh_backup", "not_run"],
+          ["P3_command_integrity", "not_run"],
+          ["apply", "not_run"],
+          ["verification", "not_run"],
+          ["rollback", "not_run"],
+        ]);
+        expect(outcome.result.verdict).toMatchObject({
+          production_changed: false,
+          tables_created: 0,
+          rollback_required: false,
+          root_cause: "apply_role_lacks_CREATE_on_schema",
+          DDL_defect: false,
+          schema_drift: false,
+        });
+        expect(await catalogState(server, database)).toEqual(before);
+        expect(report(outcome)).toMatch(/root_cause: apply_role_lacks_CREATE_on_schema/);
+      });
+
+      it("BLOCKED on the wrong cluster", async () => {
+        const database = await bootstrapFixture(server);
+        const { planPath } = writePlan(server, database, "plan.json", (plan) => {
+          plan.target.systemIdentifier = "7611578671664259111";
+        });
+        const outcome = await run(server, database, planPath, "workflow_admin");
+        expect(outcome.result.status).toBe("BLOCKED");
+        expect(outcome.result.verdict?.root_cause).toBe("wrong_cluster_system_identifier_mismatch");
+        expect(await registryTables(server, database)).toEqual([]);
+      });
+
+      it("the reauthorized rerun after the blocked attempt passes; drift since that attempt blocks it", async () => {
+        const database = await bootstrapFixture(server);
+        const first = await run(server, database, writePlan(server, database, "plan-attempt-1.json").planPath, "directus");
+        expect(first.result.status).toBe("BLOCKED");
+
+        // Drift: someone changes the schema between the attempts.
+        await query(server, "alter table cutter_governance.governance_law add column note text", { database });
+        const drifted = await run(server, database, writePlan(server, database, "plan.json").planPath, "workflow_admin", {
+          previousDir: first.evidenceDir,
+        });
+        expect(drifted.result.status).toBe("BLOCKED");
+        expect(drifted.result.verdict).toMatchObject({ root_cause: "schema_drift_since_previous_attempt", schema_drift: true, production_changed: false });
+        expect(await registryTables(server, database)).toEqual([]);
+
+        await query(server, "alter table cutter_governance.governance_law drop column note", { database });
+        const rerun = await run(server, database, writePlan(server, database, "plan.json").planPath, "workflow_admin", {
+          previousDir: first.evidenceDir,
+        });
+        expect(rerun.result.status).toBe("PASS");
+        expect(await registryTables(server, database)).toHaveLength(12);
+
+        // A rerun after success is blocked: the tables exist.
+        const again = await run(server, database, writePlan(server, database, "plan.json").planPath, "workflow_admin");
+        expect(again.result.status).toBe("BLOCKED");
+        expect(again.result.verdict?.root_cause).toBe("target_tables_already_exist");
+        expect(await registryTables(server, database)).toHaveLength(12);
+      });
+
+      it("BLOCKED at P3: a tampered artifact, and a plan that changes more than the role", async () => {
+        const database = await bootstrapFixture(server);
+        const first = await run(server, database, writePlan(server, database, "plan-attempt-1.json").planPath, "directus");
+        const tamperedDir = mkdtempSync(join(tmpdir(), "dieu44-tampered-"));
+        const tampered = join(tamperedDir, "artifact.sql");
+        writeFileSync(tampered, readFileSync(ARTIFACT, "utf8").replace("label text NOT NULL", "label text NOT NULL DEFAULT ''"));
+        const tamperedRun = await run(
+          server,
+          database,
+          writePlan(server, database, "plan.json", (plan) => {
+            plan.artifact.path = tampered;
+          }).planPath,
+          "workflow_admin",
+        );
+        expect(tamperedRun.result.status).toBe("BLOCKED");
+        expect(tamperedRun.result.steps.find((step) => step.id === "P3_command_integrity")?.status).toBe("failed");
+        expect(tamperedRun.result.verdict?.root_cause).toBe("artifact_is_not_the_approved_one");
+
+        const widened = await run(
+          server,
+          database,
+          writePlan(server, database, "plan.json", (plan) => {
+            plan.backup.maxAge = "7d";
+          }).planPath,
+          "workflow_admin",
+          { previousDir: first.evidenceDir },
+        );
+        expect(widened.result.status).toBe("BLOCKED");
+        expect(widened.result.verdict?.root_cause).toBe("plan_changed_beyond_reauthorization");
+        expect(await registryTables(server, database)).toEqual([]);
+      });
+
+      it("FAIL: an apply that fails mid-way leaves the catalog verified unchanged", async () => {
+        const database = await bootstrapFixture(server);
+        const before = await catalogState(server, database);
+        const dir = mkdtempSync(join(tmpdir(), "dieu44-midway-"));
+        const broken = join(dir, "artifact.sql");
+        // The sixth table's foreign key names a column without a unique constraint: only the server can tell.
+        const text = readFileSync(ARTIFACT, "utf8").replace(
+          "REFERENCES cutter_governance.registry_entity (entity_id) ON DELETE RESTRICT",
+          "REFERENCES cutter_governance.registry_entity (label) ON DELETE RESTRICT",
+        );
+        writeFileSync(broken, text);
+        const { planPath } = writePlan(server, database, "plan.json", (plan) => {
+          plan.artifact.path = broken;
+          plan.artifact.sha256 = sha256(text);
+        });
+        const outcome = await run(server, database, planPath, "workflow_admin");
+        expect(outcome.result.status).toBe("FAIL");
+        expect(outcome.result.reportFields.rollback_status_if_any).toBe("transaction_rolled_back");
+        expect(outcome.result.verdict).toMatchObject({ production_changed: false, tables_created: 0, root_cause: "apply_error_SQLSTATE_42830" });
+        expect(await catalogState(server, database)).toEqual(before);
+      });
+
+      it("ROLLED_BACK: committed, verification fails, the rollback package restores the before-catalog", async () => {
+        const database = await bootstrapFixture(server);
+        // Something in production the artifact does not say: an event trigger adding a DEFAULT column.
+        await query(
+          server,
+          `create function public.add_audit_column() returns event_trigger language plpgsql as $$
+           declare obj record;
+           begin
+             for obj in select * from pg_event_trigger_ddl_commands() where command_tag = 'CREATE TABLE' loop
+               execute format('alter table %s add column audited_at timestamptz default now()', obj.object_identity);
+             end loop;
+           end $$;
+           create event trigger add_audit_column on ddl_command_end when tag in ('CREATE TABLE')
+             execute function public.add_audit_column();`,
+          { database },
+        );
+        const before = await catalogState(server, database);
+        const { planPath } = writePlan(server, database, "plan.json");
+        const outcome = await run(server, database, planPath, "workflow_admin", { verifyBeforeCommit: false });
+        expect(outcome.result.status).toBe("ROLLED_BACK");
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.result.reportFields.rollback_status_if_any).toBe("rollback_package_applied");
+        expect(outcome.result.verdict).toMatchObject({ rollback_required: true, tables_created: 0 });
+        expect(await catalogState(server, database)).toEqual(before);
+        expect(await registryTables(server, database)).toEqual([]);
+      });
+    });
+  }
+});
