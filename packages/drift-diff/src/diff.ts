@@ -46,6 +46,11 @@ interface Entry {
   value: JsonValue;
   /** Shown with the value but not compared (e.g. a table's owner, reported as ownership). */
   info?: JsonObject;
+  /**
+   * An ACL entry every object of its kind gets by default (the owner's own privileges, PUBLIC
+   * EXECUTE on a function): part of creating or dropping the object, not a privilege change.
+   */
+  implicit?: boolean;
 }
 
 /** Kinds reported only as "changed": an owner appears and disappears with its object. */
@@ -86,7 +91,11 @@ function effectiveSchemas(before: CatalogSnapshot, after: CatalogSnapshot, reque
 class EntryCollector {
   readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly inScope: (schema: string) => boolean) {}
+  constructor(
+    private readonly inScope: (schema: string) => boolean,
+    /** Tables known to be identical on both sides are not flattened at all (the common case). */
+    private readonly skipTable?: (table: Table) => boolean,
+  ) {}
 
   add(entry: Entry): void {
     this.entries.set(entry.identity, entry);
@@ -96,8 +105,12 @@ class EntryCollector {
     this.add({ kind: "ownership", identity: `${parent}.owner`, schema, table, name: "owner", parent, value: owner });
   }
 
-  acl(parent: string, schema: string | null, table: string | null, acl: AclEntry[]): void {
+  acl(parent: string, schema: string | null, table: string | null, acl: AclEntry[], owner: string | null): void {
     for (const entry of acl) {
+      const implicit =
+        entry.grantor === owner &&
+        (entry.grantee === owner ||
+          (/^(function|procedure):/.test(parent) && entry.grantee === "PUBLIC" && entry.privileges.join() === "EXECUTE"));
       // PUBLIC is the snapshot's name for the public pseudo-role: written as in GRANT ... TO PUBLIC.
       const grantee = entry.grantee === "PUBLIC" ? "PUBLIC" : quoteName(entry.grantee);
       const name = `${grantee}(by ${quoteName(entry.grantor)})`;
@@ -109,6 +122,7 @@ class EntryCollector {
         name,
         parent,
         value: { grantee: entry.grantee, grantor: entry.grantor, privileges: entry.privileges, grantable: entry.grantable },
+        implicit,
       });
     }
   }
@@ -119,9 +133,11 @@ class EntryCollector {
       const identity = `schema:${quoteName(schema.name)}`;
       this.add({ kind: "schema", identity, schema: schema.name, table: null, name: schema.name, parent: null, value: {} });
       if (schema.owner !== null) this.owner(identity, schema.name, null, schema.owner);
-      this.acl(identity, schema.name, null, schema.acl);
+      this.acl(identity, schema.name, null, schema.acl, schema.owner);
     }
-    for (const table of snapshot.tables) if (this.inScope(table.schema)) this.table(table);
+    for (const table of snapshot.tables) {
+      if (this.inScope(table.schema) && !this.skipTable?.(table)) this.table(table);
+    }
     for (const view of snapshot.views) {
       if (!this.inScope(view.schema)) continue;
       const identity = `${view.kind}:${qualifiedName(view.schema, view.name)}`;
@@ -136,7 +152,7 @@ class EntryCollector {
         info: { owner: view.owner },
       });
       this.owner(identity, view.schema, null, view.owner);
-      this.acl(identity, view.schema, null, view.acl);
+      this.acl(identity, view.schema, null, view.acl, view.owner);
     }
     for (const sequence of snapshot.sequences) {
       if (!this.inScope(sequence.schema)) continue;
@@ -162,7 +178,7 @@ class EntryCollector {
         info: { owner: sequence.owner },
       });
       this.owner(identity, sequence.schema, table, sequence.owner);
-      this.acl(identity, sequence.schema, table, sequence.acl);
+      this.acl(identity, sequence.schema, table, sequence.acl, sequence.owner);
     }
     const types: { kind: ObjectKind; schema: string; name: string; owner: string; value: JsonObject }[] = [
       ...snapshot.enums.map((e) => ({ kind: "enum" as const, ...e, value: { labels: e.labels } })),
@@ -211,7 +227,7 @@ class EntryCollector {
         info: { owner: routine.owner },
       });
       this.owner(identity, routine.schema, null, routine.owner);
-      this.acl(identity, routine.schema, null, routine.acl);
+      this.acl(identity, routine.schema, null, routine.acl, routine.owner);
     }
     for (const extension of snapshot.extensions) {
       if (!this.inScope(extension.schema)) continue;
@@ -263,7 +279,7 @@ class EntryCollector {
       info: { owner: table.owner, rowSecurity: table.rowSecurity, forceRowSecurity: table.forceRowSecurity },
     });
     this.owner(identity, schema, name, table.owner);
-    this.acl(identity, schema, name, table.acl);
+    this.acl(identity, schema, name, table.acl, table.owner);
     if (table.rowSecurity || table.forceRowSecurity) {
       child("row_security", "row_security", "row_security", { enabled: table.rowSecurity, forced: table.forceRowSecurity });
     }
@@ -426,9 +442,19 @@ export function diff(before: CatalogSnapshot, after: CatalogSnapshot, options: D
 
   const beforeRoles = new Set(before.scope.privilegesFor);
   const roleNames = new Set(after.scope.privilegesFor.filter((role) => beforeRoles.has(role)));
-  const old = new EntryCollector(inScope);
+  // Most tables are unchanged: compare them whole first and flatten only the others.
+  const tableKey = (table: Table) => `${table.schema}\u0000${table.name}`;
+  const afterTables = new Map(after.tables.map((table) => [tableKey(table), table]));
+  const unchanged = new Set<string>();
+  for (const table of before.tables) {
+    const key = tableKey(table);
+    const other = afterTables.get(key);
+    if (other && jsonEqual(table as unknown as JsonValue, other as unknown as JsonValue)) unchanged.add(key);
+  }
+  const skipTable = (table: Table) => unchanged.has(tableKey(table));
+  const old = new EntryCollector(inScope, skipTable);
   old.collect(before, roleNames, schemas);
-  const now = new EntryCollector(inScope);
+  const now = new EntryCollector(inScope, skipTable);
   now.collect(after, roleNames, schemas);
 
   const changes: Change[] = [];
@@ -439,11 +465,13 @@ export function diff(before: CatalogSnapshot, after: CatalogSnapshot, options: D
       if (wanted(b.kind) && !jsonEqual(b.value, a.value)) changes.push(toChange("changed", b, b, a));
       continue;
     }
+    if (b.implicit && b.parent !== null && !now.entries.has(b.parent)) continue;
     if (wanted(b.kind) && !CHANGE_ONLY_KINDS.has(b.kind)) changes.push(toChange("removed", b, b, null));
   }
   for (const [identity, a] of now.entries) {
     const b = old.entries.get(identity);
     if (b && b.kind === a.kind) continue;
+    if (a.implicit && a.parent !== null && !old.entries.has(a.parent)) continue;
     if (wanted(a.kind) && !CHANGE_ONLY_KINDS.has(a.kind)) changes.push(toChange("added", a, null, a));
   }
   changes.sort(compareChanges);

@@ -17,6 +17,11 @@
  *                       extension:pgcrypto, role:directus
  *   owner of X          X.owner
  *   ACL entry on X      X.privilege:grantee(by grantor)
+ *
+ * Privileges are ACL entries as the snapshot records them (NULL ACLs made explicit with
+ * acldefault). The entries every object gets when created (the owner's own privileges, PUBLIC
+ * EXECUTE on a function or procedure) belong to the object: they are not reported when the
+ * object itself is added or removed, only when they change on an object that stays.
  */
 import { z } from "zod";
 

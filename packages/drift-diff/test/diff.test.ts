@@ -103,6 +103,22 @@ describe("diff", () => {
     );
   });
 
+  it("treats the owner's own ACL entry as part of a new table, and reports other grants", () => {
+    const before = snapshot({ tables: [] });
+    const owned = table("cutter_governance", "owned", { acl: [acl("workflow_admin", ["INSERT", "SELECT"])] });
+    const granted = table("cutter_governance", "granted", {
+      acl: [acl("workflow_admin", ["INSERT", "SELECT"]), acl("directus", ["SELECT"])],
+    });
+    const privileges = diff(before, snapshot({ tables: [owned, granted] })).changes.filter((c) => c.objectKind === "privilege");
+    expect(privileges.map((c) => `${c.change} ${c.identity}`)).toEqual([
+      "added cutter_governance.granted.privilege:directus(by workflow_admin)",
+    ]);
+    // On a table that stays, the owner revoking its own privileges is a change.
+    const revoked = { ...owned, acl: [acl("workflow_admin", ["SELECT"])] };
+    const change = diff(snapshot({ tables: [owned] }), snapshot({ tables: [revoked] })).changes;
+    expect(change.map((c) => `${c.change} ${c.objectKind}`)).toEqual(["changed privilege"]);
+  });
+
   it("quotes mixed-case and unicode names in identities", () => {
     const before = snapshot({ tables: [] });
     const after = snapshot({
