@@ -1,0 +1,46 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { FIXTURE_DIR } from "@dieu44/test-harness";
+import { describe, expect, it } from "vitest";
+import { jsonSchemaFiles } from "../src/json-schema.js";
+import { loadPlan, planDifferences } from "../src/plan.js";
+import { lintPolicyOf } from "../src/procedure.js";
+
+describe("plan", () => {
+  for (const { path, text } of jsonSchemaFiles()) {
+    it(`${path.split("/").pop()} matches the zod schema (regenerate: node apps/dieu44/scripts/gen-json-schema.mjs)`, () => {
+      expect(readFileSync(path, "utf8")).toBe(text);
+    });
+  }
+
+  it("loads the fixture plans, whose artifact hashes are the files' own", async () => {
+    const loaded = await loadPlan(join(FIXTURE_DIR, "plan.json"));
+    expect(loaded.plan.target.tables).toHaveLength(12);
+    const { createHash } = await import("node:crypto");
+    const hash = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+    expect(hash(loaded.artifactPath)).toBe(loaded.plan.artifact.sha256);
+    expect(hash(loaded.rollbackPath)).toBe(loaded.plan.rollback.sha256);
+  });
+
+  it("the reauthorized plan differs from the first attempt's only in the apply role", async () => {
+    const first = await loadPlan(join(FIXTURE_DIR, "plan-attempt-1.json"));
+    const second = await loadPlan(join(FIXTURE_DIR, "plan.json"));
+    expect(planDifferences(first.plan, second.plan)).toEqual(["applyRole"]);
+    expect(second.plan.reauthorization?.allowedChanges).toEqual(["applyRole"]);
+  });
+
+  it("the shipped sql-lint policy is the one the plan implies (the shell pipeline uses it)", async () => {
+    const { plan } = await loadPlan(join(FIXTURE_DIR, "plan.json"));
+    const shipped = JSON.parse(readFileSync(join(FIXTURE_DIR, "sql-lint-policy.json"), "utf8"));
+    expect(shipped).toEqual(lintPolicyOf(plan));
+  });
+
+  it("names the file and field of an invalid plan", async () => {
+    const { parsePlan } = await import("../src/plan.js");
+    const plan = JSON.parse(readFileSync(join(FIXTURE_DIR, "plan.json"), "utf8"));
+    plan.target.systemIdentifier = 42;
+    expect(() => parsePlan(JSON.stringify(plan), "bad-plan.json")).toThrow(
+      /bad-plan\.json: invalid document: field target\.systemIdentifier/,
+    );
+  });
+});
