@@ -1,6 +1,125 @@
-import { InputError, runCli } from "@dieu44/plumbing/exit";
+/**
+ * report-render [--template NAME|FILE] [--data FILE|-]... [--out FILE] [--templates DIR]
+ * report-render bundle EVIDENCE_DIR [--out DIR] [--templates DIR]
+ *
+ * The first form renders each document (default: stdin) with the template, or with the template
+ * named after its kind, to stdout or --out. `bundle` writes the procedure's three markdown files
+ * into --out (default: the evidence folder) and prints their names and sha256 as JSON.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
+import { readText, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { renderBundle, renderDocuments } from "./index.js";
 
-// Placeholder until this tool's issue lands: it refuses clearly instead of pretending to work.
-await runCli("report-render", async () => {
-  throw new InputError("report-render is not implemented yet");
+const TOOL = "report-render";
+
+type Arguments =
+  | { command: "render"; template: string | null; data: string[]; out?: string; templates?: string }
+  | { command: "bundle"; evidenceDir: string; out?: string; templates?: string };
+
+const names = (value: unknown) => (value === undefined ? [] : [value].flat().map(String));
+
+/** Parses argv; usage errors become InputError (exit 2). Returns null when --help was printed. */
+async function parseArguments(argv: string[]): Promise<Arguments | null> {
+  let printed = false;
+  const parser = yargs(argv)
+    .scriptName(TOOL)
+    .usage(
+      "$0 [--template NAME|FILE] [--data FILE|-]... [--out FILE] [--templates DIR]\n$0 bundle EVIDENCE_DIR [--out DIR] [--templates DIR]",
+    )
+    .command("bundle <evidence-dir>", "render the procedure's execution log, verification result and report", (command) =>
+      command.positional("evidence-dir", { type: "string", describe: "folder with manifest.json and procedure-result.json" }),
+    )
+    .option("template", {
+      type: "string",
+      requiresArg: true,
+      describe: "template name in the templates folder, or a .hbs file (default: the document's kind)",
+    })
+    .option("data", { type: "string", requiresArg: true, describe: "JSON document to render, - for stdin (repeatable)" })
+    .option("out", { type: "string", requiresArg: true, describe: "output file (render) or folder (bundle)" })
+    .option("templates", {
+      type: "string",
+      requiresArg: true,
+      describe: "folder whose NAME.hbs and partials/*.hbs override the default templates",
+    })
+    .strict()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw new InputError(message || error?.message || "invalid arguments");
+    });
+  const parsed = await parser.parseAsync(argv, {}, (error, _argv, output) => {
+    if (!error && output) {
+      printed = true;
+      process.stdout.write(`${output}\n`);
+    }
+  });
+  if (printed) return null;
+  const out = parsed.out === undefined ? undefined : String(parsed.out);
+  const templates = parsed.templates === undefined ? undefined : String(parsed.templates);
+  if (parsed._[0] === "bundle") {
+    if (parsed._.length > 1) throw new InputError(`unexpected argument: ${String(parsed._[1])}`);
+    if (parsed.template !== undefined || parsed.data !== undefined) throw new InputError("bundle takes no --template or --data");
+    return { command: "bundle", evidenceDir: String(parsed.evidenceDir), out, templates };
+  }
+  if (parsed._.length > 0) throw new InputError(`unexpected argument: ${String(parsed._[0])}`);
+  const template = names(parsed.template);
+  if (template.length > 1) throw new InputError("--template may be given once");
+  const data = names(parsed.data);
+  return { command: "render", template: template[0] ?? null, data: data.length > 0 ? data : ["-"], out, templates };
+}
+
+/** Writes a file whole or not at all. */
+function writeFileAtomically(path: string, text: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, text, "utf8");
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw new InputError(`${path}: cannot write file (${(error as NodeJS.ErrnoException).code ?? "error"})`, { cause: error });
+  }
+}
+
+async function renderCommand(args: Extract<Arguments, { command: "render" }>): Promise<void> {
+  if (args.data.filter((path) => path === "-").length > 1) throw new InputError("--data - (stdin) may be given once");
+  const documents: { label: string; data: unknown }[] = [];
+  for (const path of args.data) {
+    const label = path === "-" ? "stdin" : path;
+    const text = await readText(path);
+    try {
+      documents.push({ label, data: JSON.parse(text) });
+    } catch (error) {
+      throw new InputError(`${label}: not valid JSON (${(error as Error).message})`);
+    }
+  }
+  const text = renderDocuments(args.template, documents, { templatesDir: args.templates });
+  if (args.out && args.out !== "-") writeFileAtomically(args.out, text);
+  else await writeOut(text);
+}
+
+async function bundleCommand(args: Extract<Arguments, { command: "bundle" }>): Promise<void> {
+  const { files } = renderBundle(args.evidenceDir, { templatesDir: args.templates });
+  const outDir = args.out ?? args.evidenceDir;
+  mkdirSync(outDir, { recursive: true });
+  const written = files.map((file) => {
+    const path = join(outDir, file.name);
+    writeFileAtomically(path, file.content);
+    const bytes = Buffer.byteLength(file.content, "utf8");
+    return { name: file.name, path, bytes, sha256: createHash("sha256").update(file.content, "utf8").digest("hex") };
+  });
+  await writeOut(toJsonText({ files: written }));
+}
+
+await runCli(TOOL, async () => {
+  const args = await parseArguments(hideBin(process.argv));
+  if (!args) return ExitCode.Passed;
+  if (args.command === "bundle") await bundleCommand(args);
+  else await renderCommand(args);
+  return ExitCode.Passed;
 });

@@ -1,0 +1,213 @@
+/**
+ * The procedure's three markdown files from an evidence folder: read the manifest, check every
+ * listed file's size and sha256, validate every document with its producer's schema, build one
+ * context, and render the execution log, verification result and report templates with it.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CatalogSnapshot } from "@dieu44/catalog-snapshot/schema";
+import type { CatalogDiff, ExpectationResult } from "@dieu44/drift-diff/schema";
+import { InputError } from "@dieu44/plumbing/exit";
+import { parseDocument } from "@dieu44/plumbing/json-io";
+import type { ApplyLog } from "@dieu44/tx-apply/schema";
+import { type DeltaRow, deltaRows } from "./delta.js";
+import { DOCUMENT_SCHEMAS, kindOf } from "./documents.js";
+import { createEngine, type TemplateOptions } from "./engine.js";
+import { erDiagram, foreignKeysOf } from "./er-diagram.js";
+import {
+  type EvidenceFile,
+  type EvidenceManifest,
+  EvidenceManifestSchema,
+  MANIFEST_FILE,
+  PROCEDURE_RESULT_KIND,
+  type ProcedureResult,
+  ProcedureResultSchema,
+  type Step,
+} from "./schema.js";
+
+/** The names of the three procedure templates, in the order their files are rendered. */
+export const BUNDLE_TEMPLATES = {
+  executionLog: "execution-log",
+  verificationResult: "verification-result",
+  report: "report",
+} as const;
+
+export interface RenderedFile {
+  name: string;
+  content: string;
+}
+
+/** One evidence document as listed and as read. */
+export interface EvidenceDocument extends EvidenceFile {
+  document: unknown;
+}
+
+/** The context the three procedure templates render (see templates/README.md). */
+export interface BundleContext {
+  result: ProcedureResult;
+  manifest: EvidenceManifest;
+  /** Every listed file with its document, in manifest order. */
+  documents: EvidenceDocument[];
+  /** The steps, each with its documents' manifest entries (name, kind, sha256, bytes, role). */
+  steps: (Step & { evidence: EvidenceFile[] })[];
+  /** Present when the run did not pass. */
+  verdict: ProcedureResult["verdict"] | null;
+  passed: boolean;
+  snapshotBefore: CatalogSnapshot | null;
+  snapshotAfter: CatalogSnapshot | null;
+  diff: CatalogDiff | null;
+  expectation: ExpectationResult | null;
+  lint: unknown;
+  backup: unknown;
+  applyLog: ApplyLog | null;
+  deltaRows: DeltaRow[];
+  createdTables: string[];
+  foreignKeys: { name: string; from: string; fromColumns: string[]; to: string; toColumns: string[] }[];
+  /** Mermaid erDiagram text (without fence); null when no table was created. */
+  erDiagram: string | null;
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function readEvidenceFile(dir: string, name: string): Buffer {
+  const path = join(dir, name);
+  if (!existsSync(path)) throw new InputError(`${path}: listed in ${MANIFEST_FILE} but missing`);
+  return readFileSync(path);
+}
+
+/** Reads and checks an evidence folder: manifest, hashes, sizes, kinds, producer schemas. */
+export function loadEvidence(evidenceDir: string): {
+  manifest: EvidenceManifest;
+  result: ProcedureResult;
+  documents: EvidenceDocument[];
+} {
+  const manifestPath = join(evidenceDir, MANIFEST_FILE);
+  if (!existsSync(manifestPath)) throw new InputError(`${manifestPath}: no evidence manifest`);
+  const manifest = parseDocument(EvidenceManifestSchema, readFileSync(manifestPath, "utf8"), manifestPath);
+  const seen = new Set<string>();
+  const documents: EvidenceDocument[] = [];
+  for (const [index, file] of manifest.files.entries()) {
+    if (seen.has(file.name)) throw new InputError(`${manifestPath}: field files[${index}].name: ${file.name} is listed twice`);
+    seen.add(file.name);
+    const label = join(evidenceDir, file.name);
+    const bytes = readEvidenceFile(evidenceDir, file.name);
+    if (bytes.length !== file.bytes) {
+      throw new InputError(`${label}: ${bytes.length} bytes, but ${MANIFEST_FILE} lists ${file.bytes}`);
+    }
+    const actual = sha256(bytes);
+    if (actual !== file.sha256)
+      throw new InputError(`${label}: sha256 ${actual} does not match ${MANIFEST_FILE} (${file.sha256})`);
+    const schema = DOCUMENT_SCHEMAS.get(file.kind);
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString("utf8"));
+    } catch (error) {
+      throw new InputError(`${label}: not valid JSON (${(error as Error).message})`);
+    }
+    if (kindOf(value) !== file.kind) {
+      throw new InputError(`${label}: field kind is ${JSON.stringify(kindOf(value))}, but ${MANIFEST_FILE} lists ${file.kind}`);
+    }
+    const document = schema ? parseDocument(schema, bytes.toString("utf8"), label) : value;
+    documents.push({ ...file, document });
+  }
+  const results = documents.filter((entry) => entry.kind === PROCEDURE_RESULT_KIND);
+  if (results.length !== 1) {
+    throw new InputError(`${manifestPath}: expected exactly one file of kind ${PROCEDURE_RESULT_KIND}, found ${results.length}`);
+  }
+  const result = ProcedureResultSchema.parse(results[0]!.document);
+  for (const step of result.steps) {
+    for (const name of step.documents) {
+      if (!seen.has(name))
+        throw new InputError(`${results[0]!.name}: step ${step.id} names ${name}, which ${MANIFEST_FILE} does not list`);
+    }
+  }
+  return { manifest, result, documents };
+}
+
+function firstOfKind<T>(documents: EvidenceDocument[], kind: string, role?: string): T | null {
+  const match =
+    (role === undefined ? undefined : documents.find((entry) => entry.kind === kind && entry.role === role)) ??
+    (role === undefined ? documents.find((entry) => entry.kind === kind) : undefined);
+  return match ? (match.document as T) : null;
+}
+
+/** A catalog snapshot by role, else the one whose fingerprint the diff or expectation names. */
+function snapshotFor(
+  documents: EvidenceDocument[],
+  role: "before" | "after",
+  fingerprint: string | null,
+): CatalogSnapshot | null {
+  const byRole = firstOfKind<CatalogSnapshot>(documents, "catalog-snapshot", role);
+  if (byRole) return byRole;
+  if (fingerprint === null) return null;
+  const match = documents.find(
+    (entry) => entry.kind === "catalog-snapshot" && (entry.document as CatalogSnapshot).fingerprint === fingerprint,
+  );
+  return match ? (match.document as CatalogSnapshot) : null;
+}
+
+/** The created tables: as the app states them, else the tables the diff shows as added. */
+function createdTablesOf(result: ProcedureResult, diff: CatalogDiff | null, expectation: ExpectationResult | null): string[] {
+  if (result.createdTables) return result.createdTables;
+  if (diff) {
+    return diff.changes
+      .filter((change) => change.change === "added" && change.objectKind === "table")
+      .map((change) => `${change.schema}.${change.name}`);
+  }
+  return expectation ? expectation.found.tablesAdded : [];
+}
+
+/** Builds the templates' context from a loaded evidence folder. */
+export function bundleContext(evidence: ReturnType<typeof loadEvidence>): BundleContext {
+  const { manifest, result, documents } = evidence;
+  const byName = new Map(documents.map((entry) => [entry.name, entry]));
+  const diff = firstOfKind<CatalogDiff>(documents, "catalog-diff");
+  const expectation = firstOfKind<ExpectationResult>(documents, "expectation-result");
+  const refs = expectation ?? diff;
+  const snapshotBefore = snapshotFor(documents, "before", refs?.before.fingerprint ?? null);
+  const snapshotAfter = snapshotFor(documents, "after", refs?.after.fingerprint ?? null);
+  const createdTables = createdTablesOf(result, diff, expectation);
+  const foreignKeys = result.foreignKeys ?? (snapshotAfter ? foreignKeysOf(snapshotAfter, createdTables) : []);
+  return {
+    result,
+    manifest,
+    documents,
+    steps: result.steps.map((step) => ({
+      ...step,
+      evidence: step.documents.map((name) => {
+        const { document: _document, ...file } = byName.get(name)!;
+        return file;
+      }),
+    })),
+    verdict: result.verdict ?? null,
+    passed: result.status === "PASS",
+    snapshotBefore,
+    snapshotAfter,
+    diff,
+    expectation,
+    lint: firstOfKind(documents, "sql-lint-report"),
+    backup: firstOfKind(documents, "backup-marker"),
+    applyLog: firstOfKind<ApplyLog>(documents, "apply-log"),
+    deltaRows: deltaRows(expectation),
+    createdTables,
+    foreignKeys,
+    erDiagram: createdTables.length > 0 ? erDiagram(createdTables, foreignKeys, snapshotAfter) : null,
+  };
+}
+
+/** Renders the execution log, verification result and report of an evidence folder. */
+export function renderBundle(evidenceDir: string, options: TemplateOptions = {}): { files: RenderedFile[] } {
+  const context = bundleContext(loadEvidence(evidenceDir));
+  const engine = createEngine(options);
+  const names = context.result.files;
+  return {
+    files: [
+      { name: names.executionLog, content: engine.render(BUNDLE_TEMPLATES.executionLog, context) },
+      { name: names.verificationResult, content: engine.render(BUNDLE_TEMPLATES.verificationResult, context) },
+      { name: names.report, content: engine.render(BUNDLE_TEMPLATES.report, context) },
+    ],
+  };
+}
