@@ -62,7 +62,9 @@ function field(error: unknown, name: "code" | "severity" | "detail" | "hint"): s
 }
 
 function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
+  // A refused connection to a name with several addresses is an AggregateError with no message.
+  if (error instanceof AggregateError && error.errors.length > 0) return messageOf(error.errors[0]);
+  if (error instanceof Error) return error.message || field(error, "code") || error.name;
   return String(error);
 }
 
