@@ -110,7 +110,7 @@ export async function parseScript(source: string | Uint8Array): Promise<ParsedSc
     throw new SqlSyntaxError("the file is not valid UTF-8", at.line, at.column, offset);
   }
   const lexed = lexScript(bytes);
-  const blanked = lexed.metaRanges.length === 0 ? original : Buffer.from(lexed.blanked).toString("utf8");
+  const blanked = lexed.blanked === bytes ? original : Buffer.from(lexed.blanked).toString("utf8");
 
   const { statements: rawStatements, version } = await parseText(blanked, positions, bytes.length);
   const statements: ScriptStatement[] = [];
@@ -310,6 +310,9 @@ interface LexedScript {
   commentStarts: Map<number, number>;
 }
 
+/** psql meta-commands that send the current query buffer to the server, as `;` does. */
+const QUERY_SENDING_COMMANDS = new Set(["g", "gx", "gexec", "gset", "gdesc", "crosstabview", "watch", "bind", "bind_named"]);
+
 /** psql meta-commands whose argument is the rest of the line, taken as is. */
 const WHOLE_LINE_COMMANDS = new Set(["!", "copy", "ef", "ev", "sf", "sf+", "sv", "sv+", "h", "help"]);
 
@@ -407,6 +410,8 @@ export function lexScript(bytes: Uint8Array): LexedScript {
         if (meta.command !== "\\") metaCommands.push(meta);
         metaRanges.push([meta.start, meta.end]);
         blank(meta.start, meta.end);
+        // \g and friends send the query buffer: to the parser they end the statement like `;`.
+        if (QUERY_SENDING_COMMANDS.has(meta.command)) blanked[meta.start] = 0x3b;
       });
     } else {
       i++;
