@@ -43,7 +43,7 @@ export interface EvidenceDocument extends EvidenceFile {
   document: unknown;
 }
 
-/** The context the three procedure templates render (see templates/README.md). */
+/** The context the three procedure templates render (see the package README). */
 export interface BundleContext {
   result: ProcedureResult;
   manifest: EvidenceManifest;

@@ -4,9 +4,10 @@
  *
  * Every `{{value}}` is rewritten to `{{md value}}`, and every other escaped `{{helper ...}}` to
  * `{{md (helper ...)}}`: text reaches the markdown only through the escaping helpers, or through
- * a triple-stash `{{{...}}}` the template author chose. The field-reading helpers get the path
- * they read as a hidden hash argument, so a missing value is an error that names the field and the
- * template line instead of an empty cell. Templates compile with `strict: true`.
+ * a triple-stash `{{{...}}}` the template author chose. Templates compile with `strict: true`, and
+ * the paths given to helpers (which Handlebars leaves lenient) are made strict too, except the
+ * value an `{{#if}}`/`{{#unless}}` tests: a field the data lacks is an error naming the field and
+ * the template line, never an empty cell.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
@@ -23,9 +24,7 @@ type Hbs = typeof Handlebars;
 /** The hidden hash key carrying the template path a helper reads. */
 const FIELD_KEY = "__field";
 /** Helpers whose first argument is a field whose absence is an error. */
-const FIELD_HELPERS = new Set(["md", "code", "fence", "yaml", "json", "present", "mark", "yesno", "status"]);
-/** Block helpers whose first argument must exist (a list or object), unlike `if`/`unless`. */
-const STRICT_BLOCKS = new Set(["each", "with"]);
+const FIELD_HELPERS = new Set(["md", "code", "fence", "yaml", "json", "mark", "yesno", "status"]);
 
 export interface TemplateOptions {
   /** A folder whose `NAME.hbs` and `partials/*.hbs` take precedence over the default templates. */
@@ -150,11 +149,6 @@ function registerHelpers(hbs: Hbs): void {
     requireValue(value, options);
     return safe(codeSpan(JSON.stringify(value)));
   });
-  /** The value itself, or an error naming the field (wraps `each`/`with` arguments). */
-  hbs.registerHelper("present", (value: unknown, options: HelperOptions) => {
-    requireValue(value, options);
-    return value;
-  });
   /** A boolean check result as a word a reviewer scans for. */
   hbs.registerHelper("mark", (value: unknown, options: HelperOptions) => {
     requireValue(value, options);
@@ -248,16 +242,34 @@ function helperName(node: CallNode): string | null {
   return isPath(path) && !path.data && path.parts.length === 1 ? (path.parts[0] ?? null) : null;
 }
 
+/** Block helpers that test a value: a missing field is simply false there (optional fields). */
+const TESTS = new Set(["if", "unless"]);
+
+/**
+ * Paths made strict by the rewrite, by source location: Handlebars' strict error names only the
+ * last segment, this names the whole path.
+ */
+type StrictPaths = Map<string, string>;
+
+const locKey = (loc: hbs.AST.SourceLocation | undefined) => (loc ? `${loc.start.line}:${loc.start.column}` : "");
+
+/** Handlebars checks a strict path's last segment exists (and fails on a missing parent). */
+function makeStrict(expression: hbs.AST.Expression, strictPaths: StrictPaths): void {
+  if (!isPath(expression) || expression.parts.length === 0) return;
+  (expression as hbs.AST.PathExpression & { strict?: boolean }).strict = true;
+  strictPaths.set(locKey(expression.loc), expression.original);
+}
+
 /** Rewrites one template AST in place (see the top of this file). */
-function rewrite(node: AstNode | null | undefined, hbs: Hbs): void {
+function rewrite(node: AstNode | null | undefined, hbs: Hbs, strictPaths: StrictPaths): void {
   if (!node) return;
   switch (node.type) {
     case "Program":
-      for (const statement of (node as hbs.AST.Program).body) rewrite(statement, hbs);
+      for (const statement of (node as hbs.AST.Program).body) rewrite(statement, hbs, strictPaths);
       return;
     case "MustacheStatement": {
       const mustache = node as hbs.AST.MustacheStatement;
-      rewriteCall(mustache, hbs);
+      rewriteCall(mustache, hbs, strictPaths);
       const name = helperName(mustache);
       if (!mustache.escaped || name === "md") return;
       const hasArgs = mustache.params.length > 0 || (mustache.hash?.pairs.length ?? 0) > 0;
@@ -275,57 +287,59 @@ function rewrite(node: AstNode | null | undefined, hbs: Hbs): void {
       mustache.path = pathExpression("md", mustache.loc);
       mustache.params = [inner];
       mustache.hash = undefined as unknown as hbs.AST.Hash;
-      if (isPath(inner)) mustache.hash = fieldHash(mustache, inner.original);
+      if (isPath(inner)) {
+        makeStrict(inner, strictPaths);
+        mustache.hash = fieldHash(mustache, inner.original);
+      }
       return;
     }
     case "BlockStatement": {
       const block = node as hbs.AST.BlockStatement;
-      rewriteCall(block, hbs);
-      rewrite(block.program, hbs);
-      rewrite(block.inverse, hbs);
+      rewriteCall(block, hbs, strictPaths);
+      rewrite(block.program, hbs, strictPaths);
+      rewrite(block.inverse, hbs, strictPaths);
       return;
     }
     case "PartialBlockStatement":
-      rewrite((node as hbs.AST.PartialBlockStatement).program, hbs);
+      rewrite((node as hbs.AST.PartialBlockStatement).program, hbs, strictPaths);
       return;
     case "SubExpression":
-      rewriteCall(node as hbs.AST.SubExpression, hbs);
+      rewriteCall(node as hbs.AST.SubExpression, hbs, strictPaths);
       return;
     default:
       return;
   }
 }
 
-function rewriteCall(node: CallNode, hbs: Hbs): void {
-  for (const param of node.params) rewrite(param, hbs);
-  for (const pair of node.hash?.pairs ?? []) rewrite(pair.value, hbs);
+function rewriteCall(node: CallNode, hbs: Hbs, strictPaths: StrictPaths): void {
   const name = helperName(node);
+  for (const param of node.params) {
+    rewrite(param, hbs, strictPaths);
+    if (name !== null && !TESTS.has(name)) makeStrict(param, strictPaths);
+  }
+  for (const pair of node.hash?.pairs ?? []) rewrite(pair.value, hbs, strictPaths);
   const first = node.params[0];
-  if (name === null || first === undefined || !isPath(first)) return;
-  if (FIELD_HELPERS.has(name)) {
+  if (name !== null && first !== undefined && isPath(first) && FIELD_HELPERS.has(name)) {
     node.hash = fieldHash(node, first.original);
-  } else if (STRICT_BLOCKS.has(name)) {
-    const present: hbs.AST.SubExpression = {
-      type: "SubExpression",
-      path: pathExpression("present", node.loc),
-      params: [first],
-      hash: undefined as unknown as hbs.AST.Hash,
-      loc: node.loc,
-    };
-    present.hash = fieldHash(present, first.original);
-    node.params[0] = present;
   }
 }
 
-function compile(hbs: Hbs, source: string, label: string): Handlebars.TemplateDelegate {
+/** A compiled template and the strict paths it reads, by location. */
+interface Compiled {
+  template: Handlebars.TemplateDelegate;
+  strictPaths: StrictPaths;
+}
+
+function compile(hbs: Hbs, source: string, label: string): Compiled {
   let ast: hbs.AST.Program;
   try {
     ast = hbs.parse(source);
   } catch (error) {
     throw new InputError(`${label}: template syntax error: ${(error as Error).message.split("\n")[0]}`);
   }
-  rewrite(ast, hbs);
-  return hbs.compile(ast, { strict: true, preventIndent: false });
+  const strictPaths: StrictPaths = new Map();
+  rewrite(ast, hbs, strictPaths);
+  return { template: hbs.compile(ast, { strict: true }), strictPaths };
 }
 
 /** A Handlebars environment with this package's helpers and the partials of the given folders. */
@@ -334,23 +348,42 @@ export function createEngine(options: TemplateOptions = {}): {
 } {
   const hbs = Handlebars.create();
   registerHelpers(hbs);
+  // Strict paths of every partial and template compiled here, by file and location.
+  const strictPaths = new Map<string, StrictPaths>();
   for (const [name, source] of loadPartials(options)) {
-    hbs.registerPartial(name, compile(hbs, source, `partials/${name}.hbs`));
+    const label = `partials/${name}.hbs`;
+    const compiled = compile(hbs, source, label);
+    strictPaths.set(label, compiled.strictPaths);
+    hbs.registerPartial(name, compiled.template);
   }
   return {
     render(nameOrFile, context) {
       const { label, source } = resolveTemplate(nameOrFile, options);
-      const template = compile(hbs, source, label);
+      const compiled = compile(hbs, source, label);
       try {
-        return template(context, { data: { templateName: label } });
+        return compiled.template(context, { data: { templateName: label } });
       } catch (error) {
         if (error instanceof InputError) throw error;
-        // Handlebars strict mode: `"x" not defined in [object Object] - 12:4`.
-        const message = (error as Error).message;
-        const strict = /^"(.+)" not defined in .* - (\d+):(\d+)$/.exec(message);
-        if (strict) throw new InputError(`${label}:${strict[2]}:${Number(strict[3]) + 1}: field ${strict[1]} is missing`);
-        throw new InputError(`${label}: ${message}`);
+        throw missingFieldError(error, label, compiled.strictPaths, strictPaths);
       }
     },
   };
+}
+
+/**
+ * Handlebars strict mode says `"name" not defined in [object Object] - 12:4`, without the file
+ * when the failure is inside a partial. The location finds the path the rewrite made strict.
+ */
+function missingFieldError(error: unknown, label: string, own: StrictPaths, partials: Map<string, StrictPaths>): InputError {
+  const message = (error as Error).message;
+  const strict = /^"(.+)" not defined in [\s\S]* - (\d+):(\d+)$/.exec(message);
+  if (!strict) return new InputError(`${label}: ${message}`);
+  const [, name, line, column] = strict;
+  const key = `${line}:${column}`;
+  const candidates: [string, string][] = [];
+  if (own.has(key)) candidates.push([label, own.get(key)!]);
+  for (const [partial, paths] of partials) if (paths.has(key)) candidates.push([partial, paths.get(key)!]);
+  const match = candidates.find(([, path]) => path === name || path.endsWith(`.${name}`) || path.split(".").includes(name!));
+  const [file, path] = match ?? [label, name!];
+  return new InputError(`${file}:${line}:${Number(column) + 1}: field ${path} is missing`);
 }

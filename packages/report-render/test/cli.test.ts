@@ -1,0 +1,94 @@
+/** The report-render command line: data in from files or stdin, exit codes, output files. */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { copyEvidence, EVIDENCE, editDocument, runCli, scratchDir } from "./helpers.js";
+
+const SNAPSHOT = join(EVIDENCE, "pass", "snapshot-after.json");
+const BACKUP = join(EVIDENCE, "pass", "backup-marker.json");
+
+describe("report-render", () => {
+  it("renders a document from stdin with the template of its kind", () => {
+    const result = runCli([], { input: readFileSync(SNAPSHOT, "utf8") });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout.startsWith("# Catalog snapshot of cutter_prod\n")).toBe(true);
+  });
+
+  it("renders each --data document in turn, and writes --out", () => {
+    const out = join(scratchDir(), "out.md");
+    const result = runCli(["--data", SNAPSHOT, "--data", BACKUP, "--out", out]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("");
+    const markdown = readFileSync(out, "utf8");
+    expect(markdown.indexOf("# Catalog snapshot")).toBe(0);
+    expect(markdown).toContain("\n# Backup marker ");
+  });
+
+  it("exits 2 naming the field when a document lacks a required one", () => {
+    const document = JSON.parse(readFileSync(BACKUP, "utf8")) as Record<string, unknown>;
+    delete document.sha256;
+    const result = runCli(["--data", "-"], { input: JSON.stringify(document) });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      "report-render: stdin: invalid document: field sha256: Invalid input: expected string, received undefined\n",
+    );
+    expect(result.stdout).toBe("");
+  });
+
+  it("exits 2 for a document of unknown kind without --template, and renders it with one", () => {
+    const data = JSON.stringify({ kind: "something-else", formatVersion: 1, name: "x|y" });
+    const refused = runCli([], { input: data });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^report-render: stdin: no template for document kind "something-else"/);
+    const file = join(scratchDir(), "t.hbs");
+    writeFileSync(file, "{{kind}}: {{name}}\n");
+    const rendered = runCli(["--template", file], { input: data });
+    expect(rendered.stdout).toBe("something-else: x\\|y\n");
+  });
+
+  it("exits 2 for bad usage, unreadable or non-JSON data, and a missing template", () => {
+    expect(runCli(["--bogus"]).status).toBe(2);
+    expect(runCli(["bundle"]).status).toBe(2);
+    expect(runCli(["bundle", EVIDENCE, "extra"]).status).toBe(2);
+    expect(runCli(["--data", "/nonexistent.json"]).status).toBe(2);
+    expect(runCli([], { input: "not json" }).stderr).toMatch(/^report-render: stdin: not valid JSON/);
+    expect(runCli(["--template", "nope", "--data", SNAPSHOT]).stderr).toMatch(/no template nope\.hbs/);
+    expect(runCli(["--help"]).status).toBe(0);
+  });
+
+  it("bundle exits 2 when a file's sha256 differs from the manifest, naming the file", () => {
+    const dir = copyEvidence("pass");
+    const path = join(dir, "diff.json");
+    writeFileSync(path, readFileSync(path, "utf8").replace('"identical": false', '"identical": true '));
+    const result = runCli(["bundle", dir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/diff\.json: sha256 [0-9a-f]{64} does not match manifest\.json/);
+  });
+
+  it("bundle exits 2 when a document's kind differs from the manifest, or a step names an unlisted file", () => {
+    const dir = copyEvidence("pass");
+    editDocument(dir, "diff.json", (document) => {
+      document.kind = "catalog-snapshot";
+    });
+    expect(runCli(["bundle", dir]).stderr).toMatch(
+      /diff\.json: field kind is "catalog-snapshot", but manifest\.json lists catalog-diff/,
+    );
+    const other = copyEvidence("pass");
+    editDocument(other, "procedure-result.json", (document) => {
+      (document.steps as { documents: string[] }[])[0]!.documents.push("not-there.json");
+    });
+    expect(runCli(["bundle", other]).stderr).toMatch(
+      /step P1_preflight names not-there\.json, which manifest\.json does not list/,
+    );
+  });
+
+  it("bundle writes into the evidence folder by default", () => {
+    const dir = copyEvidence("blocked");
+    const result = runCli(["bundle", dir]);
+    expect(result.status).toBe(0);
+    const { files } = JSON.parse(result.stdout) as { files: { name: string; path: string }[] };
+    expect(files.map((file) => file.path)).toEqual(files.map((file) => join(dir, file.name)));
+    expect(readFileSync(files[2]!.path, "utf8")).toContain("root_cause: apply_role_lacks_CREATE_on_schema");
+  });
+});
