@@ -2,14 +2,15 @@
  * catalog-snapshot [--url URL] [--schema NAME]... [--privileges-for ROLE]... [--out FILE]
  *
  * Writes the snapshot as JSON to stdout (or to --out, replaced atomically); progress on stderr.
+ * A large catalog is read over up to --jobs connections sharing one exported snapshot.
  */
-import { rename, rm, writeFile } from "node:fs/promises";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import { toJsonText, writeOut } from "@dieu44/plumbing/json-io";
 import { createProgress } from "@dieu44/plumbing/progress";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { DEFAULT_STATEMENT_TIMEOUT_MS, snapshot } from "./index.js";
+import { writeJsonDocument } from "./output.js";
+// The snapshot module, not the index: the CLI has no use for zod, which is slow to load.
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS, snapshot } from "./snapshot.js";
 
 const TOOL = "catalog-snapshot";
 
@@ -19,6 +20,7 @@ interface Arguments {
   privilegesFor: string[];
   out?: string;
   statementTimeoutMs: number;
+  jobs: number;
 }
 
 /** Parses argv; usage errors become InputError (exit 2). Returns null when --help/--version printed. */
@@ -26,7 +28,7 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
   let printed = false;
   const parser = yargs(argv)
     .scriptName(TOOL)
-    .usage("$0 [--url URL] [--schema NAME]... [--privileges-for ROLE]... [--out FILE]")
+    .usage("$0 [--url URL] [--schema NAME]... [--privileges-for ROLE]... [--out FILE] [--jobs N]")
     .option("url", {
       alias: "dsn",
       type: "string",
@@ -48,6 +50,12 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
       default: DEFAULT_STATEMENT_TIMEOUT_MS,
       describe: "statement_timeout for the snapshot transaction",
     })
+    .option("jobs", {
+      alias: "j",
+      type: "number",
+      default: DEFAULT_MAX_CONNECTIONS,
+      describe: "most connections to read a large catalog with (one exported snapshot); 1 = one connection",
+    })
     .strict()
     .help()
     .version(false)
@@ -66,6 +74,8 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
   const timeout = parsed.statementTimeoutMs;
   if (!Number.isInteger(timeout) || timeout < 0) throw new InputError("--statement-timeout-ms must be a non-negative integer");
   // Repeated options arrive as an array, a single one as a string.
+  const jobs = parsed.jobs;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new InputError("--jobs must be a positive integer");
   const names = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat().map(String));
   for (const name of [...names(parsed.schema), ...names(parsed.privilegesFor)]) {
     if (name === "") throw new InputError("--schema and --privileges-for need a non-empty name");
@@ -76,20 +86,8 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
     privilegesFor: names(parsed.privilegesFor),
     out: parsed.out,
     statementTimeoutMs: timeout,
+    jobs,
   };
-}
-
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, text, "utf8");
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new InputError(`${path}: cannot write file (${(error as NodeJS.ErrnoException).code ?? "error"})`, {
-      cause: error,
-    });
-  }
 }
 
 await runCli(TOOL, async () => {
@@ -102,12 +100,11 @@ await runCli(TOOL, async () => {
       schemas: args.schema.length > 0 ? args.schema : undefined,
       privilegesFor: args.privilegesFor,
       statementTimeoutMs: args.statementTimeoutMs,
+      maxConnections: args.jobs,
       onProgress: (done, total) => progress.update(done, total, " catalog queries"),
     },
   );
   progress.done(`${doc.tables.length} tables`);
-  const text = toJsonText(doc);
-  if (args.out && args.out !== "-") await writeFileAtomically(args.out, text);
-  else await writeOut(text);
+  await writeJsonDocument(doc, args.out);
   return ExitCode.Passed;
 });

@@ -2,7 +2,7 @@
  * Canonical JSON and the snapshot fingerprint: sha256 over a versioned domain prefix and the
  * canonical JSON of everything except `server` (volatile header) and `fingerprint` itself.
  */
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { CatalogSnapshot } from "./schema.js";
 
 /** Domain prefix: a different format or hashing scheme must never produce a colliding fingerprint. */
@@ -28,59 +28,71 @@ export function compareText(a: string, b: string): number {
 }
 
 /**
- * Writes the canonical JSON of a value piece by piece: object keys sorted, no whitespace,
- * `undefined` members dropped as JSON.stringify does. Pieces go to `sink`, so a large document
- * is hashed without building one huge string.
+ * Sorted key lists per object shape. Documents have few shapes; the cache is keyed by the joined
+ * key names and checked against the exact key list, so a join collision cannot mix shapes up.
  */
-function writeCanonical(value: unknown, sink: (piece: string) => void): void {
-  if (value === null || typeof value !== "object") {
-    if (typeof value === "number" && !Number.isFinite(value)) throw new TypeError("non-finite number in canonical JSON");
-    if (typeof value === "bigint") throw new TypeError("bigint in canonical JSON: store it as a decimal string");
-    sink(JSON.stringify(value) ?? "null");
-    return;
-  }
+const shapes = new Map<string, { keys: string[]; sorted: string[] }>();
+const MAX_CACHED_SHAPES = 10_000;
+
+function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  const signature = keys.join(",");
+  const cached = shapes.get(signature);
+  if (cached && cached.keys.length === keys.length && cached.keys.every((key, i) => key === keys[i])) return cached.sorted;
+  const sorted = [...keys].sort(compareText);
+  if (shapes.size < MAX_CACHED_SHAPES) shapes.set(signature, { keys, sorted });
+  return sorted;
+}
+
+/**
+ * A copy whose objects have their keys inserted in sorted order, so that the engine's own
+ * JSON.stringify (much faster than a hand-written serializer) prints canonical JSON.
+ */
+function canonicalCopy(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  const json = (value as { toJSON?: unknown }).toJSON;
+  if (typeof json === "function") return canonicalCopy(json.call(value));
   if (Array.isArray(value)) {
-    sink("[");
-    value.forEach((item, index) => {
-      if (index > 0) sink(",");
-      writeCanonical(item === undefined ? null : item, sink);
-    });
-    sink("]");
-    return;
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i += 1) copy[i] = canonicalCopy(value[i]);
+    return copy;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((key) => record[key] !== undefined)
-    .sort(compareText);
-  sink("{");
-  keys.forEach((key, index) => {
-    sink(index > 0 ? `,${JSON.stringify(key)}:` : `${JSON.stringify(key)}:`);
-    writeCanonical(record[key], sink);
-  });
-  sink("}");
+  const copy: Record<string, unknown> = {};
+  for (const key of sortedKeys(record)) copy[key] = canonicalCopy(record[key]);
+  return copy;
 }
 
-/** Canonical JSON text: sorted keys, no whitespace. */
+/** Canonical JSON text: object keys sorted by code point, no whitespace, JSON.stringify semantics otherwise. */
 export function canonicalJson(value: unknown): string {
-  const pieces: string[] = [];
-  writeCanonical(value, (piece) => pieces.push(piece));
-  return pieces.join("");
+  return JSON.stringify(canonicalCopy(value));
 }
 
-/** sha256 (hex) of the snapshot's content: everything except `server` and `fingerprint`. */
+/**
+ * sha256 (hex) of the snapshot's content: the domain prefix, then the canonical JSON of
+ * everything except `server` and `fingerprint`. Top-level lists are fed to the hash one element at
+ * a time, so a large document never exists as one canonical string.
+ */
 export function computeFingerprint(doc: Omit<CatalogSnapshot, "fingerprint"> | CatalogSnapshot): string {
   const { server: _server, fingerprint: _fingerprint, ...content } = doc as CatalogSnapshot;
-  const hash: Hash = createHash("sha256");
+  const record = content as unknown as Record<string, unknown>;
+  const hash = createHash("sha256");
   hash.update(FINGERPRINT_DOMAIN);
-  // Buffer small pieces so the hash is fed in reasonably sized chunks.
-  let buffer = "";
-  writeCanonical(content, (piece) => {
-    buffer += piece;
-    if (buffer.length >= 65536) {
-      hash.update(buffer, "utf8");
-      buffer = "";
+  hash.update("{");
+  let first = true;
+  for (const key of sortedKeys(record)) {
+    const value = record[key];
+    if (value === undefined || typeof value === "function" || typeof value === "symbol") continue;
+    hash.update(`${first ? "" : ","}${JSON.stringify(key)}:`);
+    first = false;
+    if (Array.isArray(value)) {
+      hash.update("[");
+      for (let i = 0; i < value.length; i += 1) hash.update(`${i > 0 ? "," : ""}${canonicalJson(value[i]) ?? "null"}`);
+      hash.update("]");
+    } else {
+      hash.update(canonicalJson(value));
     }
-  });
-  hash.update(buffer, "utf8");
+  }
+  hash.update("}");
   return hash.digest("hex");
 }

@@ -17,29 +17,38 @@ select (pg_control_system()).system_identifier::text as system_identifier,
        to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as taken_at`;
 
 /**
- * One JSON array of AclEntry-shaped objects for an aclitem[] (NULL means the built-in default,
- * so `acldefault` makes the effective privileges explicit and comparable).
+ * The effective ACL as aclitem text (`grantee=privileges/grantor`), parsed by acl.ts. NULL means
+ * the built-in default, so `acldefault` makes the effective privileges explicit and comparable.
+ * Text is far cheaper for the server than aclexplode per row.
  */
-function aclJson(aclExpression: string): string {
-  return `(select coalesce(json_agg(json_build_object('grantee', e.grantee, 'grantor', e.grantor,
-                  'privileges', e.privileges, 'grantable', e.grantable)), '[]'::json)
-     from (select case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee)::text end as grantee,
-                  pg_get_userbyid(a.grantor)::text as grantor,
-                  array_agg(a.privilege_type) as privileges,
-                  coalesce(array_agg(a.privilege_type) filter (where a.is_grantable), '{}') as grantable
-             from aclexplode(${aclExpression}) a
-            group by a.grantee, a.grantor) e)`;
+function aclText(aclExpression: string, kind: "n" | "r" | "s" | "f", ownerExpression: string): string {
+  return `coalesce(${aclExpression}, acldefault('${kind}', ${ownerExpression}))::text[]`;
 }
 
-/** Excludes objects that belong to an extension: the extension itself is what the snapshot records. */
+/**
+ * Excludes objects that belong to an extension: the extension itself is what the snapshot records.
+ * NOT IN over a small set runs as one hashed subplan, not one pg_depend probe per row.
+ */
 function notExtensionMember(catalog: "pg_class" | "pg_type" | "pg_proc", oidExpression: string): string {
-  return `not exists (select 1 from pg_depend dep
-                      where dep.classid = '${catalog}'::regclass and dep.objid = ${oidExpression}
-                        and dep.objsubid = 0 and dep.deptype = 'e')`;
+  return `${oidExpression} not in (select dep.objid from pg_depend dep
+                                    where dep.classid = '${catalog}'::regclass and dep.objsubid = 0 and dep.deptype = 'e')`;
 }
 
-/** Tables in scope (as alias c): ordinary, partitioned and foreign, not extension members. */
-const tableFilter = `c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f') and ${notExtensionMember("pg_class", "c.oid")}`;
+/**
+ * Tables in scope (as alias c): ordinary, partitioned and foreign, not extension members.
+ * $2/$3 split the tables into $2 partitions by a hash of the oid and keep partition $3, so that
+ * several connections sharing one exported snapshot can each read a part.
+ */
+const tableFilter = `c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f') and ${notExtensionMember("pg_class", "c.oid")}
+   and (hashoid(c.oid) & 2147483647) % $2::int = $3::int`;
+
+/** How many tables are in scope ($1), to decide whether reading in parallel pays. */
+export const tableCountQuery = `
+select count(*)::int as count from pg_class c
+ where c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f')`;
+
+/** Exported so that worker connections read the very same snapshot (SET TRANSACTION SNAPSHOT). */
+export const exportSnapshotQuery = "select pg_export_snapshot() as id";
 
 /**
  * $1: requested schema names, or NULL for every non-system schema. The pg_ prefix is reserved,
@@ -47,7 +56,7 @@ const tableFilter = `c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p',
  */
 export const namespacesQuery = `
 select n.oid, n.nspname as name, pg_get_userbyid(n.nspowner)::text as owner,
-       ${aclJson("coalesce(n.nspacl, acldefault('n', n.nspowner))")} as acl
+       ${aclText("n.nspacl", "n", "n.nspowner")} as acl
   from pg_namespace n
  where case when $1::text[] is null then n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
             else n.nspname = any($1::text[]) end`;
@@ -61,72 +70,74 @@ select c.oid, n.nspname as schema, c.relname as name, c.relkind as kind, c.relpe
             from pg_inherits i join pg_class p on p.oid = i.inhparent join pg_namespace pn on pn.oid = p.relnamespace
            where i.inhrelid = c.oid limit 1)
        end as partition_of,
-       ${aclJson("coalesce(c.relacl, acldefault('r', c.relowner))")} as acl
+       ${aclText("c.relacl", "r", "c.relowner")} as acl
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where ${tableFilter}`;
 
+/**
+ * Columns. Defaults and generation expressions come from defaultsQuery and the collation name is
+ * looked up only where it differs from the type's: joins per column cost more than they save.
+ */
 export const columnsQuery = `
 select a.attrelid as table_oid, a.attnum as position, a.attname as name,
        format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
-       case when a.attgenerated = '' then pg_get_expr(d.adbin, d.adrelid) end as "default",
-       a.attidentity as identity,
-       case when a.attgenerated <> '' then pg_get_expr(d.adbin, d.adrelid) end as generated,
-       a.attgenerated as generated_kind,
+       a.attidentity as identity, a.attgenerated as generated_kind,
        case when a.attcollation <> 0 and a.attcollation <> ty.typcollation then
-         case when co.collnamespace = 'pg_catalog'::regnamespace then co.collname::text
-              else cn.nspname || '.' || co.collname end
+         (select case when co.collnamespace = 'pg_catalog'::regnamespace then co.collname::text
+                      else cn.nspname || '.' || co.collname end
+            from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace
+           where co.oid = a.attcollation)
        end as collation
   from pg_attribute a
   join pg_class c on c.oid = a.attrelid
   join pg_type ty on ty.oid = a.atttypid
-  left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-  left join pg_collation co on co.oid = a.attcollation
-  left join pg_namespace cn on cn.oid = co.collnamespace
  where ${tableFilter} and a.attnum > 0 and not a.attisdropped`;
 
-/** Attribute names of an int2[] key, in key order. */
-function keyNames(keyExpression: string, relationExpression: string): string {
-  return `array(select ka.attname::text
-                  from unnest(${keyExpression}) with ordinality k(num, ord)
-                  join pg_attribute ka on ka.attrelid = ${relationExpression} and ka.attnum = k.num
-                 order by k.ord)`;
-}
+/** Column defaults and generation expressions (pg_attrdef), attached to the columns by position. */
+export const defaultsQuery = `
+select d.adrelid as table_oid, d.adnum as position, pg_get_expr(d.adbin, d.adrelid) as expression
+  from pg_attrdef d
+  join pg_class c on c.oid = d.adrelid
+ where ${tableFilter}`;
 
 /**
+ * Constraints with raw key numbers and oids; names of columns, referenced tables and backing
+ * indexes are resolved from what the other queries read (one pass, no per-row subqueries).
  * NOT NULL rows (contype 'n', PostgreSQL 18) are reported as the column's notNull only; clones
  * that partitions inherit (conparentid <> 0) belong to the parent's constraint.
  */
-export function constraintsQuery(versionNum: number): string {
-  const nullsNotDistinct = versionNum >= 150000 ? "coalesce(ix.indnullsnotdistinct, false)" : "false";
-  return `
+export const constraintsQuery = `
 select co.conrelid as table_oid, co.conname as name, co.contype as type,
-       pg_get_constraintdef(co.oid) as definition,
-       ${keyNames("co.conkey", "co.conrelid")} as columns,
+       pg_get_constraintdef(co.oid) as definition, co.conkey as key,
        co.condeferrable as deferrable, co.condeferred as initially_deferred, co.convalidated as validated,
-       ${nullsNotDistinct} as nulls_not_distinct,
-       fn.nspname as ref_schema, fc.relname as ref_table,
-       case when co.contype = 'f' then ${keyNames("co.confkey", "co.confrelid")} end as ref_columns,
+       co.confrelid as ref_oid, co.confkey as ref_key,
        co.confupdtype as on_update, co.confdeltype as on_delete, co.confmatchtype as match,
-       ic.relname as index_name
+       co.conindid as index_oid
   from pg_constraint co
   join pg_class c on c.oid = co.conrelid
-  left join pg_class fc on co.contype = 'f' and fc.oid = co.confrelid
-  left join pg_namespace fn on fn.oid = fc.relnamespace
-  left join pg_class ic on co.contype in ('p', 'u', 'x') and ic.oid = co.conindid
-  left join pg_index ix on co.contype = 'u' and ix.indexrelid = co.conindid
  where ${tableFilter} and co.contype in ('p', 'f', 'u', 'c', 'x', 't') and co.conparentid = 0`;
-}
 
 /** Indexes attached to a partitioned parent's index are clones, like the constraints above. */
-export const indexesQuery = `
-select i.indrelid as table_oid, ic.relname as name, pg_get_indexdef(i.indexrelid) as definition,
+export function indexesQuery(versionNum: number): string {
+  // UNIQUE NULLS NOT DISTINCT arrived in 15.
+  const nullsNotDistinct = versionNum >= 150000 ? "i.indnullsnotdistinct" : "false";
+  return `
+select i.indrelid as table_oid, i.indexrelid as oid, ic.relname as name, pg_get_indexdef(i.indexrelid) as definition,
        i.indisunique as unique, i.indisprimary as primary, i.indisvalid as valid,
-       co.conname as constraint_name
+       ${nullsNotDistinct} as nulls_not_distinct
   from pg_index i
   join pg_class c on c.oid = i.indrelid
   join pg_class ic on ic.oid = i.indexrelid
-  left join pg_constraint co on co.conindid = i.indexrelid and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x')
  where ${tableFilter} and not ic.relispartition`;
+}
+
+/** Names of relations outside the scope that foreign keys reference ($1: their oids). */
+export const referencedRelationsQuery = `
+select c.oid, n.nspname as schema, c.relname as name,
+       array(select a.attnum from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 order by a.attnum) as positions,
+       array(select a.attname::text from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 order by a.attnum) as names
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where c.oid = any($1::oid[])`;
 
 /**
  * Output-affecting settings fixed for the snapshot, so the text of definitions, types and defaults
@@ -157,7 +168,7 @@ select t.tgrelid as table_oid, t.tgname as name, pg_get_triggerdef(t.oid) as def
 export const viewsQuery = `
 select n.nspname as schema, c.relname as name, c.relkind as kind, pg_get_userbyid(c.relowner)::text as owner,
        pg_get_viewdef(c.oid) as definition,
-       ${aclJson("coalesce(c.relacl, acldefault('r', c.relowner))")} as acl
+       ${aclText("c.relacl", "r", "c.relowner")} as acl
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where c.relnamespace = any($1::oid[]) and c.relkind in ('v', 'm') and ${notExtensionMember("pg_class", "c.oid")}`;
 
@@ -167,7 +178,7 @@ select n.nspname as schema, c.relname as name, pg_get_userbyid(c.relowner)::text
        format_type(s.seqtypid, null) as data_type, s.seqstart::text as start, s.seqincrement::text as increment,
        s.seqmin::text as min, s.seqmax::text as max, s.seqcycle as cycle,
        ob.schema as owned_schema, ob.table as owned_table, ob.column as owned_column,
-       ${aclJson("coalesce(c.relacl, acldefault('s', c.relowner))")} as acl
+       ${aclText("c.relacl", "s", "c.relowner")} as acl
   from pg_sequence s
   join pg_class c on c.oid = s.seqrelid
   join pg_namespace n on n.oid = c.relnamespace
@@ -219,7 +230,7 @@ select n.nspname as schema, p.proname as name, pg_get_function_identity_argument
        l.lanname as language, p.provolatile as volatility, p.prosecdef as security_definer,
        pg_get_userbyid(p.proowner)::text as owner,
        encode(sha256(convert_to(coalesce(${body}, ''), 'UTF8')), 'hex') as body_sha256,
-       ${aclJson("coalesce(p.proacl, acldefault('f', p.proowner))")} as acl
+       ${aclText("p.proacl", "f", "p.proowner")} as acl
   from pg_proc p
   join pg_namespace n on n.oid = p.pronamespace
   join pg_language l on l.oid = p.prolang

@@ -1,0 +1,124 @@
+/**
+ * Writing a large document without building its whole text: the same bytes as
+ * `JSON.stringify(doc, null, 2) + "\n"` (toJsonText), produced one list element at a time.
+ */
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { InputError } from "@dieu44/plumbing/exit";
+
+const INDENT = "  ";
+
+/**
+ * Pretty JSON of `value` as it appears at nesting depth 2 (an element of a top-level list),
+ * without its leading indentation. Wrapping it in two arrays lets JSON.stringify do the indenting:
+ * "[\n  [\n    " + element + "\n  ]\n]".
+ */
+function elementText(value: unknown): string {
+  if (value === undefined || typeof value === "function" || typeof value === "symbol") return "null";
+  return JSON.stringify([[value]], null, 2).slice(10, -6);
+}
+
+/** Pretty JSON of a top-level member's value (depth 1), without leading indentation. */
+function memberText(value: unknown): string {
+  return JSON.stringify([value], null, 2).slice(4, -2);
+}
+
+/** Pieces whose concatenation equals toJsonText(doc); top-level lists are split per element. */
+export function* jsonTextPieces(doc: object): Generator<string> {
+  const members = Object.entries(doc).filter(
+    ([, value]) => value !== undefined && typeof value !== "function" && typeof value !== "symbol",
+  );
+  if (members.length === 0) {
+    yield "{}\n";
+    return;
+  }
+  yield "{\n";
+  for (let m = 0; m < members.length; m += 1) {
+    const [key, value] = members[m] as [string, unknown];
+    const tail = m < members.length - 1 ? ",\n" : "\n";
+    if (Array.isArray(value) && value.length > 0) {
+      yield `${INDENT}${JSON.stringify(key)}: [\n`;
+      for (let i = 0; i < value.length; i += 1) {
+        yield `${INDENT.repeat(2)}${elementText(value[i])}${i < value.length - 1 ? ",\n" : "\n"}`;
+      }
+      yield `${INDENT}]${tail}`;
+    } else {
+      yield `${INDENT}${JSON.stringify(key)}: ${memberText(value)}${tail}`;
+    }
+  }
+  yield "}\n";
+}
+
+/** Joins small pieces into chunks of about `size` characters, so writes are few and large. */
+function* chunked(pieces: Iterable<string>, size = 1 << 20): Generator<string> {
+  let buffer: string[] = [];
+  let length = 0;
+  for (const piece of pieces) {
+    buffer.push(piece);
+    length += piece.length;
+    if (length >= size) {
+      yield buffer.join("");
+      buffer = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield buffer.join("");
+}
+
+/** Resolves when the stream drains, closes or fails (failures are reported by the caller's listener). */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.removeListener("drain", done);
+      stream.removeListener("close", done);
+      stream.removeListener("error", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+    stream.on("error", done);
+  });
+}
+
+/** Writes to a stream honouring backpressure; a closed pipe (EPIPE) ends the output quietly. */
+async function writeChunks(stream: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
+  let closed = false;
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") closed = true;
+  };
+  stream.on("error", onError);
+  try {
+    for (const chunk of chunks) {
+      if (closed) return;
+      if (!stream.write(chunk)) await drained(stream);
+    }
+  } finally {
+    stream.removeListener("error", onError);
+  }
+}
+
+/**
+ * Writes a document as pretty JSON to a file (replaced atomically: a temporary file, then rename)
+ * or, with no path or "-", to stdout.
+ */
+export async function writeJsonDocument(doc: object, path?: string): Promise<void> {
+  if (!path || path === "-") {
+    await writeChunks(process.stdout, chunked(jsonTextPieces(doc)));
+    return;
+  }
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    const file = createWriteStream(temporary, { encoding: "utf8" });
+    const failed = new Promise<never>((_, reject) => file.once("error", reject));
+    await Promise.race([failed, once(file, "open")]);
+    await Promise.race([failed, writeChunks(file, chunked(jsonTextPieces(doc)))]);
+    file.end();
+    await Promise.race([failed, once(file, "finish")]);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new InputError(`${path}: cannot write file (${code})`, { cause: error });
+  }
+}

@@ -1,0 +1,772 @@
+/**
+ * Taking a snapshot: transactions, connections and the assembly of the document.
+ *
+ * Everything is read inside one REPEATABLE READ, READ ONLY transaction (or, on request, inside the
+ * caller's open transaction), with one set-based query per object kind. Large results are streamed
+ * row by row straight into the document, so no second copy of the rows is held. When this module
+ * opens the connection itself and the scope holds many tables, the per-table queries are split
+ * over a few extra connections that import the same exported snapshot: the same consistent view,
+ * read by several backends at once.
+ *
+ * No zod here: the CLI loads only this module, and the schema is used for types alone.
+ */
+import { describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
+import { EnvironmentError, InputError } from "@dieu44/plumbing/exit";
+import { redact } from "@dieu44/plumbing/redact";
+import pg from "pg";
+import QueryStream from "pg-query-stream";
+import { parseAcl } from "./acl.js";
+import { compareText, computeFingerprint } from "./fingerprint.js";
+import * as queries from "./queries.js";
+import type {
+  CatalogSnapshot,
+  Column,
+  CompositeType,
+  Constraint,
+  ConstraintType,
+  Domain,
+  EnumType,
+  Extension,
+  ForeignKey,
+  RoleFacts,
+  Routine,
+  SchemaEntry,
+  Sequence,
+  ServerInfo,
+  Table,
+  View,
+} from "./schema.js";
+
+/** Connection options resolved with @dieu44/plumbing/connection (URL/DSN, then the libpq environment). */
+export interface SnapshotConnectionOptions {
+  url?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SnapshotOptions {
+  /** Schemas to snapshot; default every non-system schema. Absent ones are recorded with exists: false. */
+  schemas?: string[];
+  /** Roles whose attributes, memberships and schema privileges are recorded. */
+  privilegesFor?: string[];
+  /** statement_timeout for the catalog reads. Default 60000. */
+  statementTimeoutMs?: number;
+  /** application_name of the connections this function opens. Default "catalog-snapshot". */
+  applicationName?: string;
+  /** Called after each catalog query: `done` of `total` steps. */
+  onProgress?: (done: number, total?: number) => void;
+  /**
+   * Read inside the caller's already-open transaction (to see its own uncommitted DDL): no
+   * BEGIN/COMMIT; the reads run under a savepoint that is rolled back afterwards, so the
+   * transaction's settings are left as they were. Only with a pg.Client target.
+   */
+  useCurrentTransaction?: boolean;
+  /**
+   * Most connections to read with when this function connects itself (default 4; 1 = never in
+   * parallel). Extra connections are opened only for scopes of PARALLEL_MIN_TABLES tables or more.
+   */
+  maxConnections?: number;
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+export const DEFAULT_APPLICATION_NAME = "catalog-snapshot";
+export const DEFAULT_MAX_CONNECTIONS = 4;
+/** Below this many tables, extra connections cost more than they save. */
+export const PARALLEL_MIN_TABLES = 1000;
+/** Tables per extra connection, so a mid-sized scope does not open more than it needs. */
+const TABLES_PER_CONNECTION = 1500;
+
+/** Rows per fetch of a streamed query: large enough to be fast, small enough to keep memory flat. */
+const STREAM_BATCH_SIZE = 2000;
+
+const SNAPSHOT_KIND: CatalogSnapshot["kind"] = "catalog-snapshot";
+const SNAPSHOT_FORMAT_VERSION: CatalogSnapshot["formatVersion"] = 1;
+
+/** Takes a snapshot through a connected client (caller owns it) or connections it opens and closes. */
+export async function snapshot(
+  target: pg.Client | SnapshotConnectionOptions,
+  options: SnapshotOptions = {},
+): Promise<CatalogSnapshot> {
+  const timeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  if (!Number.isInteger(timeout) || timeout < 0) throw new InputError("statementTimeoutMs must be a non-negative integer");
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new InputError("maxConnections must be a positive integer");
+  if (target instanceof pg.Client) {
+    if (options.useCurrentTransaction) return snapshotInCurrentTransaction(target, options);
+    return snapshotInOwnTransaction(target, options, null);
+  }
+  if (options.useCurrentTransaction) {
+    throw new InputError("useCurrentTransaction needs a connected pg.Client whose transaction is open");
+  }
+  const spec = resolveConnection({
+    url: target.url,
+    env: target.env,
+    applicationName: options.applicationName ?? DEFAULT_APPLICATION_NAME,
+  });
+  const openConnection = async (): Promise<pg.Client> => {
+    const client = new pg.Client(toPgConfig(spec));
+    // A server that goes away mid-snapshot surfaces as the failing query's error, not as a crash.
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw new EnvironmentError(`cannot connect to ${describeConnection(spec)}: ${errorText(error)}`, { cause: error });
+    }
+    return client;
+  };
+  const leader = await openConnection();
+  const workers: pg.Client[] = [];
+  try {
+    return await snapshotInOwnTransaction(leader, options, async (count) => {
+      const opened = await Promise.allSettled(Array.from({ length: count }, () => openConnection()));
+      for (const result of opened) if (result.status === "fulfilled") workers.push(result.value);
+      // Too few connections available (max_connections) is no reason to fail: read with fewer.
+      return workers;
+    });
+  } finally {
+    await Promise.all([leader, ...workers].map((client) => client.end().catch(() => undefined)));
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return errorText(error.errors[0]);
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return redact(error.message || (typeof code === "string" ? code : error.name));
+  }
+  return redact(String(error));
+}
+
+/** Opens up to `count` extra connections (those it could open), or null when this caller owns none. */
+type WorkerFactory = ((count: number) => Promise<pg.Client[]>) | null;
+
+async function snapshotInCurrentTransaction(client: pg.Client, options: SnapshotOptions): Promise<CatalogSnapshot> {
+  // A savepoint scopes our SET LOCALs: rolling back to it restores the caller's settings and
+  // leaves its transaction (and its uncommitted DDL) exactly as it was, even if a read fails.
+  try {
+    await client.query("SAVEPOINT catalog_snapshot");
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "25P01") {
+      throw new InputError("useCurrentTransaction: the client has no open transaction", { cause: error });
+    }
+    throw error;
+  }
+  const restore = "ROLLBACK TO SAVEPOINT catalog_snapshot; RELEASE SAVEPOINT catalog_snapshot";
+  let doc: CatalogSnapshot;
+  try {
+    await client.query(sessionSettings(options));
+    doc = await readCatalog(client, options, null);
+  } catch (error) {
+    await client.query(restore).catch(() => undefined);
+    throw error;
+  }
+  await client.query(restore);
+  return doc;
+}
+
+async function snapshotInOwnTransaction(
+  client: pg.Client,
+  options: SnapshotOptions,
+  openWorkers: WorkerFactory,
+): Promise<CatalogSnapshot> {
+  await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  try {
+    await client.query(sessionSettings(options));
+    const doc = await readCatalog(client, options, openWorkers);
+    await client.query("COMMIT");
+    return doc;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+function sessionSettings(options: SnapshotOptions): string {
+  return queries.sessionSettingsSql(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
+}
+
+/** Runs a query and hands each row to `onRow` as it arrives (a portal, fetched in batches). */
+async function streamRows<R>(client: pg.Client, text: string, values: unknown[], onRow: (row: R) => void): Promise<void> {
+  const stream = client.query(new QueryStream(text, values, { batchSize: STREAM_BATCH_SIZE }));
+  for await (const row of stream) onRow(row as R);
+}
+
+function uniqueSorted(values: readonly string[]): string[] {
+  return [...new Set(values)].sort(compareText);
+}
+
+const byQualifiedName = (a: { schema: string; name: string }, b: { schema: string; name: string }) =>
+  compareText(a.schema, b.schema) || compareText(a.name, b.name);
+const byName = (a: { name: string }, b: { name: string }) => compareText(a.name, b.name);
+
+const tableKinds: Record<string, Table["kind"]> = { r: "table", p: "partitioned_table", f: "foreign_table" };
+const constraintTypes: Record<string, ConstraintType> = {
+  p: "primary_key",
+  f: "foreign_key",
+  u: "unique",
+  c: "check",
+  x: "exclusion",
+  t: "trigger",
+};
+const fkActions: Record<string, ForeignKey["onDelete"]> = {
+  a: "no_action",
+  r: "restrict",
+  c: "cascade",
+  n: "set_null",
+  d: "set_default",
+};
+const fkMatch: Record<string, ForeignKey["match"]> = { s: "simple", f: "full", p: "partial" };
+const routineKinds: Record<string, Routine["kind"]> = { f: "function", p: "procedure", a: "aggregate", w: "window" };
+const volatilities: Record<string, Routine["volatility"]> = { i: "immutable", s: "stable", v: "volatile" };
+
+function mapped<T>(table: Record<string, T>, code: string, what: string): T {
+  const value = table[code];
+  if (value === undefined) throw new EnvironmentError(`unexpected ${what} code "${code}" in the catalog`);
+  return value;
+}
+
+/** Steps reported through onProgress: the fixed queries plus six per-table queries per connection. */
+class ProgressCounter {
+  private done = 0;
+  constructor(
+    private total: number,
+    private readonly report?: (done: number, total?: number) => void,
+  ) {}
+  addToTotal(steps: number): void {
+    this.total += steps;
+  }
+  step(): void {
+    this.done += 1;
+    this.report?.(this.done, this.total);
+  }
+}
+
+async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
+  const row = (await client.query(queries.serverInfoQuery)).rows[0] as Record<string, unknown>;
+  const server: ServerInfo = {
+    systemIdentifier: String(row.system_identifier),
+    serverVersion: String(row.server_version),
+    serverVersionNum: Number(row.server_version_num),
+    database: String(row.database),
+    currentUser: String(row.current_user),
+    sessionUser: String(row.session_user),
+    inRecovery: Boolean(row.in_recovery),
+    takenAt: String(row.taken_at),
+  };
+  if (server.serverVersionNum < queries.MIN_SERVER_VERSION_NUM) {
+    throw new EnvironmentError(`PostgreSQL ${server.serverVersion} is not supported: catalog-snapshot needs 13 or newer`);
+  }
+  return server;
+}
+
+/** What a constraint row carries beyond the document: raw numbers resolved once every partition is read. */
+interface PendingConstraint {
+  table: Table;
+  constraint: Constraint;
+  key: number[];
+  refOid: number;
+  refKey: number[];
+  indexOid: number;
+}
+
+/** Everything the per-table queries read, from all connections. */
+interface TableReadings {
+  tablesByOid: Map<number, Table>;
+  /** Index oid to its entry and whether it is UNIQUE NULLS NOT DISTINCT. */
+  indexesByOid: Map<number, { name: string; nullsNotDistinct: boolean; entry: Table["indexes"][number] }>;
+  pendingConstraints: PendingConstraint[];
+}
+
+/**
+ * Reads the tables of one partition (all of them when partitions = 1) with their columns,
+ * defaults, constraints, indexes and triggers, in that order on one connection.
+ */
+async function readTablePartition(
+  client: pg.Client,
+  scope: [number[], number, number],
+  versionNum: number,
+  readings: TableReadings,
+  progress: ProgressCounter,
+): Promise<void> {
+  const { tablesByOid, indexesByOid, pendingConstraints } = readings;
+  await streamRows<{
+    oid: number;
+    schema: string;
+    name: string;
+    kind: string;
+    persistence: string;
+    owner: string;
+    row_security: boolean;
+    force_row_security: boolean;
+    partition_of: string | null;
+    acl: string[];
+  }>(client, queries.tablesQuery, scope, (row) => {
+    tablesByOid.set(row.oid, {
+      schema: row.schema,
+      name: row.name,
+      kind: mapped(tableKinds, row.kind, "relkind"),
+      persistence: row.persistence === "u" ? "unlogged" : "permanent",
+      owner: row.owner,
+      rowSecurity: row.row_security,
+      forceRowSecurity: row.force_row_security,
+      partitionOf: row.partition_of,
+      columns: [],
+      constraints: [],
+      indexes: [],
+      triggers: [],
+      acl: parseAcl(row.acl),
+    });
+  });
+  progress.step();
+
+  await streamRows<{
+    table_oid: number;
+    position: number;
+    name: string;
+    type: string;
+    not_null: boolean;
+    identity: string;
+    generated_kind: string;
+    collation: string | null;
+  }>(client, queries.columnsQuery, scope, (row) => {
+    tablesByOid.get(row.table_oid)?.columns.push({
+      position: row.position,
+      name: row.name,
+      type: row.type,
+      notNull: row.not_null,
+      default: null,
+      identity: row.identity === "a" ? "always" : row.identity === "d" ? "by_default" : null,
+      generated: null,
+      generatedKind: row.generated_kind === "s" ? "stored" : row.generated_kind === "v" ? "virtual" : null,
+      collation: row.collation,
+    });
+  });
+  progress.step();
+
+  // Columns arrive in no particular order; defaults find theirs by position.
+  await streamRows<{ table_oid: number; position: number; expression: string }>(client, queries.defaultsQuery, scope, (row) => {
+    const column = tablesByOid.get(row.table_oid)?.columns.find((entry) => entry.position === row.position);
+    if (!column) return;
+    // For a generated column, pg_attrdef holds the generation expression, not a default.
+    if (column.generatedKind) column.generated = row.expression;
+    else column.default = row.expression;
+  });
+  progress.step();
+
+  await streamRows<{
+    table_oid: number;
+    name: string;
+    type: string;
+    definition: string;
+    key: number[] | null;
+    deferrable: boolean;
+    initially_deferred: boolean;
+    validated: boolean;
+    ref_oid: number;
+    ref_key: number[] | null;
+    on_update: string;
+    on_delete: string;
+    match: string;
+    index_oid: number;
+  }>(client, queries.constraintsQuery, scope, (row) => {
+    const table = tablesByOid.get(row.table_oid);
+    if (!table) return;
+    const type = mapped(constraintTypes, row.type, "contype");
+    const constraint: Constraint = {
+      name: row.name,
+      type,
+      definition: row.definition,
+      columns: [],
+      deferrable: row.deferrable,
+      initiallyDeferred: row.initially_deferred,
+      validated: row.validated,
+      nullsNotDistinct: false,
+      foreignKey:
+        type === "foreign_key"
+          ? {
+              referencedSchema: "",
+              referencedTable: "",
+              referencedColumns: [],
+              onDelete: mapped(fkActions, row.on_delete, "confdeltype"),
+              onUpdate: mapped(fkActions, row.on_update, "confupdtype"),
+              match: mapped(fkMatch, row.match, "confmatchtype"),
+            }
+          : null,
+      index: null,
+    };
+    table.constraints.push(constraint);
+    pendingConstraints.push({
+      table,
+      constraint,
+      key: row.key ?? [],
+      refOid: row.ref_oid,
+      refKey: row.ref_key ?? [],
+      indexOid: row.index_oid,
+    });
+  });
+  progress.step();
+
+  await streamRows<{
+    table_oid: number;
+    oid: number;
+    name: string;
+    definition: string;
+    unique: boolean;
+    primary: boolean;
+    valid: boolean;
+    nulls_not_distinct: boolean;
+  }>(client, queries.indexesQuery(versionNum), scope, (row) => {
+    const table = tablesByOid.get(row.table_oid);
+    if (!table) return;
+    const entry = {
+      name: row.name,
+      definition: row.definition,
+      unique: row.unique,
+      primary: row.primary,
+      constraint: null,
+      valid: row.valid,
+    };
+    table.indexes.push(entry);
+    indexesByOid.set(row.oid, { name: row.name, nullsNotDistinct: row.nulls_not_distinct, entry });
+  });
+  progress.step();
+
+  await streamRows<{ table_oid: number; name: string; definition: string; enabled: string }>(
+    client,
+    queries.triggersQuery,
+    scope,
+    (row) => {
+      tablesByOid.get(row.table_oid)?.triggers.push({ name: row.name, definition: row.definition, enabled: row.enabled });
+    },
+  );
+  progress.step();
+}
+
+/** Column names by position, for one table's columns. */
+function positionNames(columns: readonly Column[]): Map<number, string> {
+  return new Map(columns.map((column) => [column.position, column.name]));
+}
+
+function namesAt(positions: readonly number[], names: Map<number, string>): string[] {
+  return positions.map((position) => names.get(position) ?? `#${position}`);
+}
+
+/**
+ * Fills in what constraint rows gave as numbers: column names, the referenced table and its
+ * columns (one extra query for referenced tables outside the scope), the backing index, and the
+ * constraint each index backs.
+ */
+async function resolveConstraints(client: pg.Client, readings: TableReadings): Promise<void> {
+  const { tablesByOid, indexesByOid, pendingConstraints } = readings;
+  const outside = new Map<number, { schema: string; name: string; names: Map<number, string> }>();
+  const outsideOids = [
+    ...new Set(pendingConstraints.filter((p) => p.constraint.foreignKey && !tablesByOid.has(p.refOid)).map((p) => p.refOid)),
+  ];
+  if (outsideOids.length > 0) {
+    await streamRows<{ oid: number; schema: string; name: string; positions: number[]; names: string[] }>(
+      client,
+      queries.referencedRelationsQuery,
+      [outsideOids],
+      (row) => {
+        const names = new Map(row.positions.map((position, i) => [position, row.names[i] ?? `#${position}`]));
+        outside.set(row.oid, { schema: row.schema, name: row.name, names });
+      },
+    );
+  }
+  const namesByTable = new Map<Table, Map<number, string>>();
+  const namesOf = (table: Table) => {
+    let names = namesByTable.get(table);
+    if (!names) {
+      names = positionNames(table.columns);
+      namesByTable.set(table, names);
+    }
+    return names;
+  };
+  for (const pending of pendingConstraints) {
+    const { table, constraint } = pending;
+    constraint.columns = namesAt(pending.key, namesOf(table));
+    if (constraint.foreignKey) {
+      const inScope = tablesByOid.get(pending.refOid);
+      const referenced = inScope
+        ? { schema: inScope.schema, name: inScope.name, names: namesOf(inScope) }
+        : outside.get(pending.refOid);
+      if (!referenced) throw new EnvironmentError(`foreign key ${constraint.name}: referenced table not found in the catalog`);
+      constraint.foreignKey.referencedSchema = referenced.schema;
+      constraint.foreignKey.referencedTable = referenced.name;
+      constraint.foreignKey.referencedColumns = namesAt(pending.refKey, referenced.names);
+    } else if (constraint.type === "primary_key" || constraint.type === "unique" || constraint.type === "exclusion") {
+      const index = indexesByOid.get(pending.indexOid);
+      if (index) {
+        constraint.index = index.name;
+        constraint.nullsNotDistinct = constraint.type === "unique" && index.nullsNotDistinct;
+        index.entry.constraint = constraint.name;
+      }
+    }
+  }
+  pendingConstraints.length = 0;
+}
+
+/** Joins worker connections to the leader's exported snapshot; those that fail are dropped and closed. */
+async function joinSnapshot(workers: pg.Client[], snapshotId: string, options: SnapshotOptions): Promise<pg.Client[]> {
+  const joined = await Promise.all(
+    workers.map(async (worker) => {
+      try {
+        await worker.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        await worker.query(`SET TRANSACTION SNAPSHOT '${snapshotId.replace(/'/g, "''")}'`);
+        await worker.query(sessionSettings(options));
+        return worker;
+      } catch {
+        await worker.end().catch(() => undefined);
+        return null;
+      }
+    }),
+  );
+  return joined.filter((worker): worker is pg.Client => worker !== null);
+}
+
+async function readCatalog(client: pg.Client, options: SnapshotOptions, openWorkers: WorkerFactory): Promise<CatalogSnapshot> {
+  const requestedSchemas = options.schemas ? uniqueSorted(options.schemas) : null;
+  const roleNames = uniqueSorted(options.privilegesFor ?? []);
+  const progress = new ProgressCounter(10, options.onProgress);
+
+  const server = await readServerInfo(client);
+  const version = server.serverVersionNum;
+  progress.step();
+
+  // Schemas: found ones with owner and ACL; requested but missing ones recorded as absent.
+  const namespaceOids: number[] = [];
+  const schemas: SchemaEntry[] = [];
+  await streamRows<{ oid: number; name: string; owner: string; acl: string[] }>(
+    client,
+    queries.namespacesQuery,
+    [requestedSchemas],
+    (row) => {
+      namespaceOids.push(row.oid);
+      schemas.push({ name: row.name, exists: true, owner: row.owner, acl: parseAcl(row.acl) });
+    },
+  );
+  const found = new Set(schemas.map((schema) => schema.name));
+  for (const name of requestedSchemas ?? []) {
+    if (!found.has(name)) schemas.push({ name, exists: false, owner: null, acl: [] });
+  }
+  schemas.sort(byName);
+  progress.step();
+
+  // Enough tables to read in parallel? Then workers join this transaction's exported snapshot.
+  let readers: pg.Client[] = [client];
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (openWorkers && maxConnections > 1) {
+    const count = ((await client.query(queries.tableCountQuery, [namespaceOids])).rows[0] as { count: number }).count;
+    if (count >= PARALLEL_MIN_TABLES) {
+      const wanted = Math.min(maxConnections, Math.ceil(count / TABLES_PER_CONNECTION)) - 1;
+      const snapshotId = String(((await client.query(queries.exportSnapshotQuery)).rows[0] as { id: string }).id);
+      const workers = await joinSnapshot(await openWorkers(wanted), snapshotId, options);
+      readers = [client, ...workers];
+    }
+  }
+  progress.addToTotal(6 * readers.length);
+
+  const readings: TableReadings = { tablesByOid: new Map(), indexesByOid: new Map(), pendingConstraints: [] };
+  await Promise.all(
+    readers.map((reader, partition) =>
+      readTablePartition(reader, [namespaceOids, readers.length, partition], version, readings, progress),
+    ),
+  );
+  await resolveConstraints(client, readings);
+  const { tablesByOid } = readings;
+  readings.indexesByOid.clear();
+  const tables = [...tablesByOid.values()].sort(byQualifiedName);
+  tablesByOid.clear();
+  for (const table of tables) {
+    table.columns.sort((a, b) => a.position - b.position);
+    table.constraints.sort(
+      (a, b) => compareText(a.name, b.name) || compareText(a.type, b.type) || compareText(a.definition, b.definition),
+    );
+    table.indexes.sort(byName);
+    table.triggers.sort(byName);
+  }
+
+  const scope = [namespaceOids];
+  const views: View[] = [];
+  await streamRows<{ schema: string; name: string; kind: string; owner: string; definition: string; acl: string[] }>(
+    client,
+    queries.viewsQuery,
+    scope,
+    (row) => {
+      views.push({
+        schema: row.schema,
+        name: row.name,
+        kind: row.kind === "m" ? "materialized_view" : "view",
+        owner: row.owner,
+        definition: row.definition,
+        acl: parseAcl(row.acl),
+      });
+    },
+  );
+  views.sort(byQualifiedName);
+  progress.step();
+
+  const sequences: Sequence[] = [];
+  await streamRows<{
+    schema: string;
+    name: string;
+    owner: string;
+    data_type: string;
+    start: string;
+    increment: string;
+    min: string;
+    max: string;
+    cycle: boolean;
+    owned_schema: string | null;
+    owned_table: string | null;
+    owned_column: string | null;
+    acl: string[];
+  }>(client, queries.sequencesQuery, scope, (row) => {
+    sequences.push({
+      schema: row.schema,
+      name: row.name,
+      owner: row.owner,
+      dataType: row.data_type,
+      start: row.start,
+      increment: row.increment,
+      min: row.min,
+      max: row.max,
+      cycle: row.cycle,
+      ownedBy:
+        row.owned_schema !== null && row.owned_table !== null && row.owned_column !== null
+          ? { schema: row.owned_schema, table: row.owned_table, column: row.owned_column }
+          : null,
+      acl: parseAcl(row.acl),
+    });
+  });
+  sequences.sort(byQualifiedName);
+  progress.step();
+
+  const enums: EnumType[] = [];
+  await streamRows<EnumType>(client, queries.enumsQuery, scope, (row) => {
+    enums.push({ schema: row.schema, name: row.name, owner: row.owner, labels: row.labels });
+  });
+  enums.sort(byQualifiedName);
+  progress.step();
+
+  const domains: Domain[] = [];
+  await streamRows<{
+    schema: string;
+    name: string;
+    owner: string;
+    base_type: string;
+    not_null: boolean;
+    default: string | null;
+    checks: { name: string; definition: string }[];
+  }>(client, queries.domainsQuery, scope, (row) => {
+    domains.push({
+      schema: row.schema,
+      name: row.name,
+      owner: row.owner,
+      baseType: row.base_type,
+      notNull: row.not_null,
+      default: row.default,
+      checks: row.checks
+        .map((check) => ({ name: check.name, definition: check.definition }))
+        .sort((a, b) => compareText(a.name, b.name) || compareText(a.definition, b.definition)),
+    });
+  });
+  domains.sort(byQualifiedName);
+  progress.step();
+
+  const compositeTypes: CompositeType[] = [];
+  await streamRows<CompositeType>(client, queries.compositeTypesQuery, scope, (row) => {
+    compositeTypes.push({
+      schema: row.schema,
+      name: row.name,
+      owner: row.owner,
+      attributes: row.attributes.map((attribute) => ({ name: attribute.name, type: attribute.type })),
+    });
+  });
+  compositeTypes.sort(byQualifiedName);
+  progress.step();
+
+  const routines: Routine[] = [];
+  await streamRows<{
+    schema: string;
+    name: string;
+    identity_arguments: string;
+    kind: string;
+    returns: string | null;
+    language: string;
+    volatility: string;
+    security_definer: boolean;
+    owner: string;
+    body_sha256: string;
+    acl: string[];
+  }>(client, queries.routinesQuery(version), scope, (row) => {
+    routines.push({
+      schema: row.schema,
+      name: row.name,
+      identityArguments: row.identity_arguments,
+      kind: mapped(routineKinds, row.kind, "prokind"),
+      returns: row.returns,
+      language: row.language,
+      volatility: mapped(volatilities, row.volatility, "provolatile"),
+      securityDefiner: row.security_definer,
+      owner: row.owner,
+      bodySha256: row.body_sha256,
+      acl: parseAcl(row.acl),
+    });
+  });
+  routines.sort((a, b) => byQualifiedName(a, b) || compareText(a.identityArguments, b.identityArguments));
+  progress.step();
+
+  const extensions: Extension[] = [];
+  await streamRows<Extension>(client, queries.extensionsQuery, [namespaceOids, requestedSchemas === null], (row) => {
+    extensions.push({ name: row.name, version: row.version, schema: row.schema });
+  });
+  extensions.sort(byName);
+  progress.step();
+
+  const roles: RoleFacts[] = [];
+  if (roleNames.length > 0) {
+    await streamRows<{
+      name: string;
+      exists: boolean;
+      can_login: boolean;
+      superuser: boolean;
+      member_of: string[];
+      schema_privileges: { schema: string; usage: boolean; create: boolean }[];
+    }>(client, queries.rolesQuery, [roleNames, namespaceOids], (row) => {
+      roles.push({
+        name: row.name,
+        exists: row.exists,
+        canLogin: row.can_login,
+        superuser: row.superuser,
+        memberOf: uniqueSorted(row.member_of),
+        schemaPrivileges: row.schema_privileges
+          .map((privilege) => ({ schema: privilege.schema, usage: privilege.usage, create: privilege.create }))
+          .sort((a, b) => compareText(a.schema, b.schema)),
+      });
+    });
+  }
+  roles.sort(byName);
+  progress.step();
+
+  const content: Omit<CatalogSnapshot, "fingerprint"> = {
+    kind: SNAPSHOT_KIND,
+    formatVersion: SNAPSHOT_FORMAT_VERSION,
+    server,
+    scope: { schemas: requestedSchemas, privilegesFor: roleNames },
+    schemas,
+    tables,
+    views,
+    sequences,
+    enums,
+    domains,
+    compositeTypes,
+    routines,
+    extensions,
+    roles,
+  };
+  const fingerprint = computeFingerprint(content);
+  // Key order of the output: kind, formatVersion, fingerprint, server, then the content.
+  const { kind, formatVersion, server: header, ...rest } = content;
+  return { kind, formatVersion, fingerprint, server: header, ...rest };
+}
