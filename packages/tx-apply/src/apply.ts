@@ -8,8 +8,7 @@
  */
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
-import { type CatalogSnapshot, snapshot } from "@dieu44/catalog-snapshot";
-import { check, diff } from "@dieu44/drift-diff";
+import type { CatalogSnapshot, SnapshotOptions } from "@dieu44/catalog-snapshot";
 import { describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
 import { EnvironmentError } from "@dieu44/plumbing/exit";
 import { redact, redactDeep } from "@dieu44/plumbing/redact";
@@ -66,6 +65,12 @@ function messageOf(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return messageOf(error.errors[0]);
   if (error instanceof Error) return error.message || field(error, "code") || error.name;
   return String(error);
+}
+
+// Loaded only when a guard or the verification needs them: most applies never read the catalog.
+async function snapshot(client: pg.Client, options: SnapshotOptions): Promise<CatalogSnapshot> {
+  const { snapshot: take } = await import("@dieu44/catalog-snapshot");
+  return take(client, options);
 }
 
 function elapsed(since: number): number {
@@ -248,7 +253,8 @@ export async function apply(connection: ApplyConnection, artifactInput: Artifact
   }
 
   const connectStarted = performance.now();
-  const client = new pg.Client(toPgConfig(spec));
+  // Keepalive: a peer that vanishes without a reset still ends the wait (as an error, never a guess).
+  const client = new pg.Client({ ...toPgConfig(spec), keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   session.client = client;
   // A lost connection surfaces as the failing query's error; the event itself must not crash us.
   client.on("error", () => {
@@ -433,12 +439,12 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
   };
 
   /** Sends one artifact statement; returns the error or undefined. */
-  const send = async (statement: PlannedStatement): Promise<{ error?: unknown; command?: string }> => {
+  const send = async (statement: PlannedStatement): Promise<{ sent: boolean; error?: unknown; command?: string }> => {
     const record = session.statements[statement.index] as StatementRecord;
     notify({ phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag });
     if (session.connectionEnded) {
       // The socket is already gone: this statement never leaves, so it cannot have done anything.
-      return { error: new Error("the connection ended before this statement could be sent") };
+      return { sent: false, error: new Error("the connection ended before this statement could be sent") };
     }
     session.current = statement.index;
     const started = performance.now();
@@ -456,7 +462,7 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
         status: "succeeded",
         durationMs: record.durationMs,
       });
-      return { command: result.command };
+      return { sent: true, command: result.command };
     } catch (error) {
       // Only COMMIT can leave the outcome open; everywhere else an answerless statement failed.
       const unknown = statement === commit && !sessionSurvived(error);
@@ -471,7 +477,7 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
         status: record.status,
         durationMs: elapsed(started),
       });
-      return { error };
+      return { sent: true, error };
     } finally {
       session.current = null;
     }
@@ -561,6 +567,7 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
         statementTimeoutMs: opts.statementTimeoutMs,
         useCurrentTransaction: true,
       });
+      const { check, diff } = await import("@dieu44/drift-diff");
       const result = check(diff(before, after, { scope: { schemas: expectation.scope.schemas } }), expectation);
       session.verification = {
         expectation,
@@ -623,6 +630,10 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
     );
   }
   session.recordError("commit", committed.error, commit);
+  if (!committed.sent) {
+    // COMMIT never left: the server discards the transaction of a session that ended.
+    return finish("rolled_back", false, "rolled back: the session ended before COMMIT could be sent; nothing was committed");
+  }
   if (sessionSurvived(committed.error)) {
     // An ERROR from COMMIT (a deferred constraint, a serialization failure) aborts the transaction.
     const code = session.error?.sqlstate ? `SQLSTATE ${session.error.sqlstate}: ` : "";
