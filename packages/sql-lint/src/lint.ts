@@ -7,7 +7,7 @@ import type { ObjectKind } from "@dieu44/drift-diff/schema";
 import { ObjectKindSchema } from "@dieu44/drift-diff/schema";
 import { validateDocument } from "@dieu44/plumbing/json-io";
 import { deriveDelta } from "./derive.js";
-import { hasIfNotExists, hasOrReplace, unqualifiedNames } from "./names.js";
+import { inspectStatement } from "./names.js";
 import {
   type DerivedDelta,
   type Facts,
@@ -330,9 +330,10 @@ function checkScript(findings: Findings, policy: LintPolicy, parsed: ParsedScrip
 
   checkSchemasAndTables(findings, policy, facts, delta, at);
 
-  if (findings.enabled("unqualified-name")) {
+  if (findings.enabled("unqualified-name") || findings.enabled("if-not-exists") || findings.enabled("or-replace")) {
     parsed.trees.forEach((tree, index) => {
-      for (const name of unqualifiedNames(tree)) {
+      const inspection = inspectStatement(tree);
+      for (const name of inspection.unqualified) {
         findings.add(
           "unqualified-name",
           `${name.what} "${name.name}" is not schema-qualified: what it means depends on search_path`,
@@ -340,11 +341,7 @@ function checkScript(findings: Findings, policy: LintPolicy, parsed: ParsedScrip
           index,
         );
       }
-    });
-  }
-  if (findings.enabled("if-not-exists") || findings.enabled("or-replace")) {
-    parsed.trees.forEach((tree, index) => {
-      if (hasIfNotExists(tree)) {
+      if (inspection.ifNotExists) {
         findings.add(
           "if-not-exists",
           `${statements[index]!.tag} uses IF NOT EXISTS, which would hide that the object already exists`,
@@ -352,7 +349,7 @@ function checkScript(findings: Findings, policy: LintPolicy, parsed: ParsedScrip
           index,
         );
       }
-      if (hasOrReplace(tree)) {
+      if (inspection.orReplace) {
         findings.add(
           "or-replace",
           `${statements[index]!.tag} uses OR REPLACE, which would silently replace an existing object`,

@@ -3,7 +3,7 @@
  * OR REPLACE, which would hide that an object already exists.
  */
 import type { Node } from "libpg-query";
-import { flag, list, nameParts, text, unwrap, walk } from "./tree.js";
+import { flag, list, nameParts, type TreeObject, text, unwrap } from "./tree.js";
 
 export interface UnqualifiedName {
   name: string;
@@ -25,39 +25,72 @@ const NAME_LIST_FIELDS: Record<string, Array<[string, string]>> = {
   CreateConversionStmt: [["conversion_name", "conversion"]],
 };
 
+export interface StatementInspection {
+  unqualified: UnqualifiedName[];
+  /** IF NOT EXISTS anywhere (CREATE ..., ALTER TABLE ... ADD COLUMN IF NOT EXISTS). */
+  ifNotExists: boolean;
+  /** CREATE OR REPLACE (function, procedure, view, trigger, rule, language, transform, aggregate). */
+  orReplace: boolean;
+}
+
+interface RelationReference {
+  name: string;
+  location: number | null;
+}
+
+/** One pass over a statement's tree collecting what the name and IF NOT EXISTS rules need. */
+function scanTree(
+  value: unknown,
+  key: string,
+  relations: RelationReference[],
+  cteNames: Set<string>,
+  state: { ifNotExists: boolean },
+): void {
+  if (Array.isArray(value)) {
+    for (const item of value) if (typeof item === "object" && item !== null) scanTree(item, key, relations, cteNames, state);
+    return;
+  }
+  const object = value as TreeObject;
+  if (typeof object.relname === "string" && typeof object.relpersistence === "string") {
+    // A RangeVar; temporary relations live in pg_temp whatever the search_path.
+    if (!object.schemaname && object.relpersistence !== "t") {
+      relations.push({
+        name: object.relname,
+        location: typeof object.location === "number" && object.location >= 0 ? object.location : null,
+      });
+    }
+  } else if (typeof object.ctename === "string") {
+    cteNames.add(object.ctename);
+  }
+  if (object.if_not_exists === true) state.ifNotExists = true;
+  if (key === "AlterTableCmd" && object.subtype === "AT_AddColumn" && object.missing_ok === true) state.ifNotExists = true;
+  for (const childKey in object) {
+    const child = object[childKey];
+    if (typeof child === "object" && child !== null) scanTree(child, childKey, relations, cteNames, state);
+  }
+}
+
 /**
  * Relations (RangeVar) without a schema anywhere in the statement, except CTE names and the
  * elements of CREATE SCHEMA (which resolve in the new schema), and created/targeted names
  * given as name lists (types, domains, functions, DROP/ALTER OWNER/RENAME objects).
  * Type names of columns are not checked: the parser cannot tell built-in types from others.
  */
-export function unqualifiedNames(tree: Node): UnqualifiedName[] {
+export function inspectStatement(tree: Node): StatementInspection {
   const found: UnqualifiedName[] = [];
   const wrapped = unwrap(tree);
-  if (!wrapped) return found;
+  if (!wrapped) return { unqualified: found, ifNotExists: false, orReplace: false };
   const [kind, body] = wrapped;
-  if (kind === "CreateSchemaStmt") return found;
-
+  const relations: RelationReference[] = [];
   const cteNames = new Set<string>();
-  walk(body, (object, key) => {
-    if (key === "CommonTableExpr" || (typeof object.ctename === "string" && "ctequery" in object)) {
-      cteNames.add(String(object.ctename));
-    }
-    return undefined;
-  });
-  walk(body, (object) => {
-    if (typeof object.relname === "string" && typeof object.relpersistence === "string") {
-      if (!object.schemaname && !cteNames.has(object.relname) && object.relpersistence !== "t") {
-        found.push({
-          name: object.relname,
-          what: "relation",
-          location: typeof object.location === "number" && object.location >= 0 ? object.location : null,
-        });
-      }
-    }
-    return undefined;
-  });
+  const state = { ifNotExists: false };
+  scanTree(body, kind, relations, cteNames, state);
+  const inspection = { unqualified: found, ifNotExists: state.ifNotExists, orReplace: flag(body, "replace") };
+  if (kind === "CreateSchemaStmt") return inspection;
 
+  for (const relation of relations) {
+    if (!cteNames.has(relation.name)) found.push({ name: relation.name, what: "relation", location: relation.location });
+  }
   for (const [fieldName, what] of NAME_LIST_FIELDS[kind] ?? []) {
     const parts = nameParts(list(body, fieldName));
     if (parts.length === 1) found.push({ name: parts[0]!, what, location: null });
@@ -74,7 +107,7 @@ export function unqualifiedNames(tree: Node): UnqualifiedName[] {
       }
     }
   }
-  return found;
+  return inspection;
 }
 
 const SCHEMA_QUALIFIED_OBJECTS = new Set([
@@ -105,23 +138,4 @@ function objectNameParts(object: unknown): string[] {
   if (kind === "TypeName") return nameParts(list(body, "names"));
   if (kind === "String") return [String(body.sval ?? "")];
   return [];
-}
-
-/** True when the statement says IF NOT EXISTS anywhere (CREATE ..., ALTER TABLE ... ADD COLUMN). */
-export function hasIfNotExists(tree: Node): boolean {
-  let found = false;
-  walk(tree, (object, key) => {
-    if (found) return false;
-    if (object.if_not_exists === true) found = true;
-    if (key === "AlterTableCmd" && text(object, "subtype") === "AT_AddColumn" && flag(object, "missing_ok")) found = true;
-    return found ? false : undefined;
-  });
-  return found;
-}
-
-/** True for CREATE OR REPLACE (function, procedure, view, trigger, rule, language, transform, aggregate). */
-export function hasOrReplace(tree: Node): boolean {
-  const wrapped = unwrap(tree);
-  if (!wrapped) return false;
-  return flag(wrapped[1], "replace");
 }
