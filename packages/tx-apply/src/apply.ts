@@ -20,7 +20,6 @@ import {
   APPLY_LOG_KIND,
   type ApplyError,
   type ApplyLog,
-  ApplyLogSchema,
   type ErrorPhase,
   type Guard,
   type GuardName,
@@ -188,7 +187,7 @@ export async function apply(connection: ApplyConnection, artifactInput: Artifact
         sha256: artifact.sha256,
         expectedSha256: opts.sha256,
         sizeBytes: artifact.bytes.byteLength,
-        statementCount: plan && plan.statements.length > 0 ? plan.statements.length : plan ? 0 : null,
+        statementCount: plan ? plan.statements.length : null,
         onErrorStop: plan ? plan.onErrorStop : null,
         metaCommands: plan?.metaCommands ?? [],
       },
@@ -221,7 +220,8 @@ export async function apply(connection: ApplyConnection, artifactInput: Artifact
       },
       psqlEquivalent: psqlEquivalent(opts.role, artifact.path),
     };
-    return ApplyLogSchema.parse(redactDeep(log));
+    // Not re-validated here: a throw at this point could hide an outcome that already happened.
+    return redactDeep(log);
   };
   const notStarted = (guard: Guard | undefined): ApplyLog =>
     finish(
@@ -280,6 +280,20 @@ export async function apply(connection: ApplyConnection, artifactInput: Artifact
 
   try {
     return await runInSession(session, client, plan, finish, notStarted, lastGuard);
+  } catch (error) {
+    // Not a server answer but a failure of tx-apply itself: close the session (the server then
+    // discards any open transaction) and still report what happened, never throw it away.
+    await client.end().catch(() => undefined);
+    session.recordError("internal", error, null);
+    const message = redact(messageOf(error));
+    const commit = session.statements[session.statements.length - 1];
+    if (commit?.status === "unknown" || commit?.status === "succeeded") {
+      return finish("unknown", false, `unknown: tx-apply failed after COMMIT was sent (${message}); verify the catalog`);
+    }
+    if (session.statements.some((statement) => statement.status !== "not_sent")) {
+      return finish("rolled_back", false, `rolled back: tx-apply failed (${message}); the session was closed before COMMIT`);
+    }
+    return finish("not_started", false, `not started: tx-apply failed (${message}); no artifact statement was sent`);
   } finally {
     // Ending the session releases the advisory lock; an open transaction would be rolled back.
     await client.end().catch(() => undefined);

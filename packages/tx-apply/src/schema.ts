@@ -74,7 +74,8 @@ export const StatementSchema = z.object({
 });
 export type StatementRecord = z.infer<typeof StatementSchema>;
 
-export const ErrorPhaseSchema = z.enum(["guard", "statement", "verification", "commit", "rollback"]);
+/** `internal`: tx-apply itself failed (not a server answer); the session was closed. */
+export const ErrorPhaseSchema = z.enum(["guard", "statement", "verification", "commit", "internal"]);
 export type ErrorPhase = z.infer<typeof ErrorPhaseSchema>;
 
 export const ApplyErrorSchema = z.object({
