@@ -6,10 +6,12 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { BackupMarker } from "@dieu44/backup-marker/schema";
 import type { CatalogSnapshot } from "@dieu44/catalog-snapshot/schema";
 import type { CatalogDiff, ExpectationResult } from "@dieu44/drift-diff/schema";
 import { InputError } from "@dieu44/plumbing/exit";
 import { parseDocument } from "@dieu44/plumbing/json-io";
+import type { LintReport } from "@dieu44/sql-lint/schema";
 import type { ApplyLog } from "@dieu44/tx-apply/schema";
 import { type DeltaRow, deltaRows } from "./delta.js";
 import { DOCUMENT_SCHEMAS, kindOf } from "./documents.js";
@@ -58,8 +60,8 @@ export interface BundleContext {
   snapshotAfter: CatalogSnapshot | null;
   diff: CatalogDiff | null;
   expectation: ExpectationResult | null;
-  lint: unknown;
-  backup: unknown;
+  lint: LintReport | null;
+  backup: BackupMarker | null;
   applyLog: ApplyLog | null;
   deltaRows: DeltaRow[];
   createdTables: string[];
@@ -188,8 +190,8 @@ export function bundleContext(evidence: ReturnType<typeof loadEvidence>): Bundle
     snapshotAfter,
     diff,
     expectation,
-    lint: firstOfKind(documents, "sql-lint-report"),
-    backup: firstOfKind(documents, "backup-marker"),
+    lint: firstOfKind<LintReport>(documents, "sql-lint-report"),
+    backup: firstOfKind<BackupMarker>(documents, "backup-marker"),
     applyLog: firstOfKind<ApplyLog>(documents, "apply-log"),
     deltaRows: deltaRows(expectation),
     createdTables,

@@ -8,6 +8,7 @@ import { CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { CatalogDiffSchema, ExpectationResultSchema, ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
 import { InputError } from "@dieu44/plumbing/exit";
 import { validateDocument } from "@dieu44/plumbing/json-io";
+import { LintReportSchema } from "@dieu44/sql-lint/schema";
 import { ApplyLogSchema } from "@dieu44/tx-apply/schema";
 import type { z } from "zod";
 import { EvidenceManifestSchema, ProcedureResultSchema } from "./schema.js";
@@ -18,6 +19,7 @@ export const DOCUMENT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, 
   ["catalog-diff", CatalogDiffSchema],
   ["expectation-result", ExpectationResultSchema],
   ["backup-marker", BackupMarkerSchema],
+  ["sql-lint-report", LintReportSchema],
   ["apply-log", ApplyLogSchema],
   ["dieu44-procedure-result", ProcedureResultSchema],
   ["dieu44-evidence-manifest", EvidenceManifestSchema],

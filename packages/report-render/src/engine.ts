@@ -14,6 +14,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ExpectationResult } from "@dieu44/drift-diff/schema";
 import { InputError } from "@dieu44/plumbing/exit";
+import { redact } from "@dieu44/plumbing/redact";
 import Handlebars from "handlebars";
 import { deltaRows } from "./delta.js";
 import { codeSpan, escapeMarkdown, fencedBlock, yamlScalar } from "./escape.js";
@@ -361,7 +362,8 @@ export function createEngine(options: TemplateOptions = {}): {
       const { label, source } = resolveTemplate(nameOrFile, options);
       const compiled = compile(hbs, source, label);
       try {
-        return compiled.template(context, { data: { templateName: label } });
+        // Defence in depth: a password that reached a document (a URL with userinfo, PGPASSWORD=) is masked.
+        return redact(compiled.template(context, { data: { templateName: label } }));
       } catch (error) {
         if (error instanceof InputError) throw error;
         throw missingFieldError(error, label, compiled.strictPaths, strictPaths);

@@ -161,6 +161,23 @@ describe("hostile names and messages", () => {
     expect(diagram).not.toMatch(/[|`<>](?![|o{]|--)/);
   });
 
+  it("never carry a password that reached a document", () => {
+    const secret = "Hunter2-secret-pw";
+    const dir = copyEvidence("pass");
+    editDocument(dir, "procedure-result.json", (document) => {
+      document.connection = `postgres://workflow_admin:${secret}@db.cutter.internal:5432/cutter_prod`;
+      (document.steps as { command: string }[])[0]!.command =
+        `PGPASSWORD=${secret} catalog-snapshot --url 'host=db password=${secret}'`;
+    });
+    editDocument(dir, "apply-log.json", (document) => {
+      document.psqlEquivalent = `psql 'postgres://workflow_admin:${secret}@db.cutter.internal/cutter_prod' -f x.sql`;
+    });
+    const { files } = renderBundle(dir);
+    for (const file of files) expect(file.content, file.name).not.toContain(secret);
+    expect(files[0]!.content).toContain("`postgres://workflow_admin:********@db.cutter.internal:5432/cutter_prod`");
+    expect(files[0]!.content).toContain("PGPASSWORD=******** catalog-snapshot --url 'host=db password=********");
+  });
+
   it("leave the fixture documents themselves untouched", () => {
     expect(readFileSync(join(EVIDENCE, "blocked", "procedure-result.json"), "utf8")).not.toContain("evil");
   });

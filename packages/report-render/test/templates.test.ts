@@ -39,6 +39,7 @@ describe("default templates", () => {
     ["pass", "expectation-result.json", "# Expectation result: PASS"],
     ["rolled-back", "expectation-result.json", "# Expectation result: FAIL"],
     ["pass", "backup-marker.json", "# Backup marker "],
+    ["pass", "lint-report.json", "# SQL lint report: PASS"],
     ["blocked", "apply-log.json", "# Apply log: rolled_back"],
     ["pass", "procedure-result.json", "# dot-iu-cutter-v0.5-WS-Q5-production-apply-reauthorized: PASS"],
     ["pass", "manifest.json", "# Evidence manifest"],
