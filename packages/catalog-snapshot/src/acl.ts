@@ -92,10 +92,10 @@ export function parseAcl(items: readonly string[]): AclEntry[] {
   }
   return [...byPair.values()]
     .map((entry) => ({
+      grantable: uniqueSorted(entry.grantable),
       grantee: entry.grantee,
       grantor: entry.grantor,
       privileges: uniqueSorted(entry.privileges),
-      grantable: uniqueSorted(entry.grantable),
     }))
     .sort((a, b) => compareText(a.grantee, b.grantee) || compareText(a.grantor, b.grantor));
 }

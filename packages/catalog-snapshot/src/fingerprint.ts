@@ -45,27 +45,66 @@ function sortedKeys(record: object): string[] {
 }
 
 /**
- * A copy whose objects have their keys inserted in sorted order, so that the engine's own
- * JSON.stringify (much faster than a hand-written serializer) prints canonical JSON.
+ * True when JSON.stringify already prints `value` canonically: every object's own keys come in
+ * code point order and nothing has a toJSON. Snapshots are built that way, so hashing them costs
+ * one native JSON.stringify per element. (Integer-like keys, which JavaScript always enumerates
+ * first, fail the order check and take the slow path.)
  */
-function canonicalCopy(value: unknown): unknown {
-  if (value === null || typeof value !== "object") return value;
-  const json = (value as { toJSON?: unknown }).toJSON;
-  if (typeof json === "function") return canonicalCopy(json.call(value));
+function isCanonical(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return true;
   if (Array.isArray(value)) {
-    const copy = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i += 1) copy[i] = canonicalCopy(value[i]);
-    return copy;
+    for (const item of value) if (!isCanonical(item)) return false;
+    return true;
   }
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return false;
   const record = value as Record<string, unknown>;
-  const copy: Record<string, unknown> = {};
-  for (const key of sortedKeys(record)) copy[key] = canonicalCopy(record[key]);
-  return copy;
+  let previous: string | undefined;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) return false;
+    if (previous !== undefined && compareText(previous, key) >= 0) return false;
+    previous = key;
+    if (!isCanonical(record[key])) return false;
+  }
+  return true;
 }
 
-/** Canonical JSON text: object keys sorted by code point, no whitespace, JSON.stringify semantics otherwise. */
+/** The slow, general path: a serializer that sorts keys itself, with JSON.stringify's semantics. */
+function serialize(value: unknown): string | undefined {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return Number.isFinite(value) ? JSON.stringify(value) : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      throw new TypeError("canonical JSON cannot hold a bigint: store it as a decimal string");
+    case "object": {
+      const json = (value as { toJSON?: unknown }).toJSON;
+      if (typeof json === "function") return serialize(json.call(value));
+      if (Array.isArray(value)) return `[${value.map((item) => serialize(item) ?? "null").join(",")}]`;
+      const record = value as Record<string, unknown>;
+      const members: string[] = [];
+      for (const key of sortedKeys(record)) {
+        const text = serialize(record[key]);
+        if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
+      }
+      return `{${members.join(",")}}`;
+    }
+    default:
+      // undefined, functions and symbols are skipped in objects and null in arrays, as JSON.stringify does.
+      return undefined;
+  }
+}
+
+/**
+ * Canonical JSON text: object keys sorted by code point, no whitespace, JSON.stringify semantics
+ * otherwise ("null" for a value JSON cannot hold at the top level).
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(canonicalCopy(value));
+  const text = isCanonical(value) ? JSON.stringify(value) : serialize(value);
+  return text ?? "null";
 }
 
 /**
@@ -87,7 +126,7 @@ export function computeFingerprint(doc: Omit<CatalogSnapshot, "fingerprint"> | C
     first = false;
     if (Array.isArray(value)) {
       hash.update("[");
-      for (let i = 0; i < value.length; i += 1) hash.update(`${i > 0 ? "," : ""}${canonicalJson(value[i]) ?? "null"}`);
+      for (let i = 0; i < value.length; i += 1) hash.update(`${i > 0 ? "," : ""}${canonicalJson(value[i])}`);
       hash.update("]");
     } else {
       hash.update(canonicalJson(value));

@@ -65,6 +65,8 @@ export interface SnapshotOptions {
    * parallel). Extra connections are opened only for scopes of PARALLEL_MIN_TABLES tables or more.
    */
   maxConnections?: number;
+  /** Fewest tables in scope for which extra connections are opened (default PARALLEL_MIN_TABLES). */
+  parallelMinTables?: number;
 }
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
@@ -72,8 +74,6 @@ export const DEFAULT_APPLICATION_NAME = "catalog-snapshot";
 export const DEFAULT_MAX_CONNECTIONS = 4;
 /** Below this many tables, extra connections cost more than they save. */
 export const PARALLEL_MIN_TABLES = 1000;
-/** Tables per extra connection, so a mid-sized scope does not open more than it needs. */
-const TABLES_PER_CONNECTION = 1500;
 
 /** Rows per fetch of a streamed query: large enough to be fast, small enough to keep memory flat. */
 const STREAM_BATCH_SIZE = 2000;
@@ -244,13 +244,13 @@ class ProgressCounter {
 async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
   const row = (await client.query(queries.serverInfoQuery)).rows[0] as Record<string, unknown>;
   const server: ServerInfo = {
-    systemIdentifier: String(row.system_identifier),
+    currentUser: String(row.current_user),
+    database: String(row.database),
+    inRecovery: Boolean(row.in_recovery),
     serverVersion: String(row.server_version),
     serverVersionNum: Number(row.server_version_num),
-    database: String(row.database),
-    currentUser: String(row.current_user),
     sessionUser: String(row.session_user),
-    inRecovery: Boolean(row.in_recovery),
+    systemIdentifier: String(row.system_identifier),
     takenAt: String(row.taken_at),
   };
   if (server.serverVersionNum < queries.MIN_SERVER_VERSION_NUM) {
@@ -302,19 +302,19 @@ async function readTablePartition(
     acl: string[];
   }>(client, queries.tablesQuery, scope, (row) => {
     tablesByOid.set(row.oid, {
-      schema: row.schema,
-      name: row.name,
-      kind: mapped(tableKinds, row.kind, "relkind"),
-      persistence: row.persistence === "u" ? "unlogged" : "permanent",
-      owner: row.owner,
-      rowSecurity: row.row_security,
-      forceRowSecurity: row.force_row_security,
-      partitionOf: row.partition_of,
+      acl: parseAcl(row.acl),
       columns: [],
       constraints: [],
+      forceRowSecurity: row.force_row_security,
       indexes: [],
+      kind: mapped(tableKinds, row.kind, "relkind"),
+      name: row.name,
+      owner: row.owner,
+      partitionOf: row.partition_of,
+      persistence: row.persistence === "u" ? "unlogged" : "permanent",
+      rowSecurity: row.row_security,
+      schema: row.schema,
       triggers: [],
-      acl: parseAcl(row.acl),
     });
   });
   progress.step();
@@ -330,15 +330,15 @@ async function readTablePartition(
     collation: string | null;
   }>(client, queries.columnsQuery, scope, (row) => {
     tablesByOid.get(row.table_oid)?.columns.push({
-      position: row.position,
-      name: row.name,
-      type: row.type,
-      notNull: row.not_null,
+      collation: row.collation,
       default: null,
-      identity: row.identity === "a" ? "always" : row.identity === "d" ? "by_default" : null,
       generated: null,
       generatedKind: row.generated_kind === "s" ? "stored" : row.generated_kind === "v" ? "virtual" : null,
-      collation: row.collation,
+      identity: row.identity === "a" ? "always" : row.identity === "d" ? "by_default" : null,
+      name: row.name,
+      notNull: row.not_null,
+      position: row.position,
+      type: row.type,
     });
   });
   progress.step();
@@ -373,26 +373,26 @@ async function readTablePartition(
     if (!table) return;
     const type = mapped(constraintTypes, row.type, "contype");
     const constraint: Constraint = {
-      name: row.name,
-      type,
-      definition: row.definition,
       columns: [],
       deferrable: row.deferrable,
-      initiallyDeferred: row.initially_deferred,
-      validated: row.validated,
-      nullsNotDistinct: false,
+      definition: row.definition,
       foreignKey:
         type === "foreign_key"
           ? {
-              referencedSchema: "",
-              referencedTable: "",
-              referencedColumns: [],
+              match: mapped(fkMatch, row.match, "confmatchtype"),
               onDelete: mapped(fkActions, row.on_delete, "confdeltype"),
               onUpdate: mapped(fkActions, row.on_update, "confupdtype"),
-              match: mapped(fkMatch, row.match, "confmatchtype"),
+              referencedColumns: [],
+              referencedSchema: "",
+              referencedTable: "",
             }
           : null,
       index: null,
+      initiallyDeferred: row.initially_deferred,
+      name: row.name,
+      nullsNotDistinct: false,
+      type,
+      validated: row.validated,
     };
     table.constraints.push(constraint);
     pendingConstraints.push({
@@ -419,11 +419,11 @@ async function readTablePartition(
     const table = tablesByOid.get(row.table_oid);
     if (!table) return;
     const entry = {
-      name: row.name,
-      definition: row.definition,
-      unique: row.unique,
-      primary: row.primary,
       constraint: null,
+      definition: row.definition,
+      name: row.name,
+      primary: row.primary,
+      unique: row.unique,
       valid: row.valid,
     };
     table.indexes.push(entry);
@@ -436,7 +436,7 @@ async function readTablePartition(
     queries.triggersQuery,
     scope,
     (row) => {
-      tablesByOid.get(row.table_oid)?.triggers.push({ name: row.name, definition: row.definition, enabled: row.enabled });
+      tablesByOid.get(row.table_oid)?.triggers.push({ definition: row.definition, enabled: row.enabled, name: row.name });
     },
   );
   progress.step();
@@ -542,12 +542,12 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
     [requestedSchemas],
     (row) => {
       namespaceOids.push(row.oid);
-      schemas.push({ name: row.name, exists: true, owner: row.owner, acl: parseAcl(row.acl) });
+      schemas.push({ acl: parseAcl(row.acl), exists: true, name: row.name, owner: row.owner });
     },
   );
   const found = new Set(schemas.map((schema) => schema.name));
   for (const name of requestedSchemas ?? []) {
-    if (!found.has(name)) schemas.push({ name, exists: false, owner: null, acl: [] });
+    if (!found.has(name)) schemas.push({ acl: [], exists: false, name, owner: null });
   }
   schemas.sort(byName);
   progress.step();
@@ -557,8 +557,9 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (openWorkers && maxConnections > 1) {
     const count = ((await client.query(queries.tableCountQuery, [namespaceOids])).rows[0] as { count: number }).count;
-    if (count >= PARALLEL_MIN_TABLES) {
-      const wanted = Math.min(maxConnections, Math.ceil(count / TABLES_PER_CONNECTION)) - 1;
+    const minTables = options.parallelMinTables ?? PARALLEL_MIN_TABLES;
+    if (count >= minTables) {
+      const wanted = maxConnections - 1;
       const snapshotId = String(((await client.query(queries.exportSnapshotQuery)).rows[0] as { id: string }).id);
       const workers = await joinSnapshot(await openWorkers(wanted), snapshotId, options);
       readers = [client, ...workers];
@@ -594,12 +595,12 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
     scope,
     (row) => {
       views.push({
-        schema: row.schema,
-        name: row.name,
-        kind: row.kind === "m" ? "materialized_view" : "view",
-        owner: row.owner,
-        definition: row.definition,
         acl: parseAcl(row.acl),
+        definition: row.definition,
+        kind: row.kind === "m" ? "materialized_view" : "view",
+        name: row.name,
+        owner: row.owner,
+        schema: row.schema,
       });
     },
   );
@@ -623,20 +624,20 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
     acl: string[];
   }>(client, queries.sequencesQuery, scope, (row) => {
     sequences.push({
-      schema: row.schema,
-      name: row.name,
-      owner: row.owner,
-      dataType: row.data_type,
-      start: row.start,
-      increment: row.increment,
-      min: row.min,
-      max: row.max,
+      acl: parseAcl(row.acl),
       cycle: row.cycle,
+      dataType: row.data_type,
+      increment: row.increment,
+      max: row.max,
+      min: row.min,
+      name: row.name,
       ownedBy:
         row.owned_schema !== null && row.owned_table !== null && row.owned_column !== null
-          ? { schema: row.owned_schema, table: row.owned_table, column: row.owned_column }
+          ? { column: row.owned_column, schema: row.owned_schema, table: row.owned_table }
           : null,
-      acl: parseAcl(row.acl),
+      owner: row.owner,
+      schema: row.schema,
+      start: row.start,
     });
   });
   sequences.sort(byQualifiedName);
@@ -644,7 +645,7 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
 
   const enums: EnumType[] = [];
   await streamRows<EnumType>(client, queries.enumsQuery, scope, (row) => {
-    enums.push({ schema: row.schema, name: row.name, owner: row.owner, labels: row.labels });
+    enums.push({ labels: row.labels, name: row.name, owner: row.owner, schema: row.schema });
   });
   enums.sort(byQualifiedName);
   progress.step();
@@ -660,15 +661,15 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
     checks: { name: string; definition: string }[];
   }>(client, queries.domainsQuery, scope, (row) => {
     domains.push({
-      schema: row.schema,
-      name: row.name,
-      owner: row.owner,
       baseType: row.base_type,
-      notNull: row.not_null,
-      default: row.default,
       checks: row.checks
-        .map((check) => ({ name: check.name, definition: check.definition }))
+        .map((check) => ({ definition: check.definition, name: check.name }))
         .sort((a, b) => compareText(a.name, b.name) || compareText(a.definition, b.definition)),
+      default: row.default,
+      name: row.name,
+      notNull: row.not_null,
+      owner: row.owner,
+      schema: row.schema,
     });
   });
   domains.sort(byQualifiedName);
@@ -677,10 +678,10 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   const compositeTypes: CompositeType[] = [];
   await streamRows<CompositeType>(client, queries.compositeTypesQuery, scope, (row) => {
     compositeTypes.push({
-      schema: row.schema,
+      attributes: row.attributes.map((attribute) => ({ name: attribute.name, type: attribute.type })),
       name: row.name,
       owner: row.owner,
-      attributes: row.attributes.map((attribute) => ({ name: attribute.name, type: attribute.type })),
+      schema: row.schema,
     });
   });
   compositeTypes.sort(byQualifiedName);
@@ -701,17 +702,17 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
     acl: string[];
   }>(client, queries.routinesQuery(version), scope, (row) => {
     routines.push({
-      schema: row.schema,
-      name: row.name,
+      acl: parseAcl(row.acl),
+      bodySha256: row.body_sha256,
       identityArguments: row.identity_arguments,
       kind: mapped(routineKinds, row.kind, "prokind"),
-      returns: row.returns,
       language: row.language,
-      volatility: mapped(volatilities, row.volatility, "provolatile"),
-      securityDefiner: row.security_definer,
+      name: row.name,
       owner: row.owner,
-      bodySha256: row.body_sha256,
-      acl: parseAcl(row.acl),
+      returns: row.returns,
+      schema: row.schema,
+      securityDefiner: row.security_definer,
+      volatility: mapped(volatilities, row.volatility, "provolatile"),
     });
   });
   routines.sort((a, b) => byQualifiedName(a, b) || compareText(a.identityArguments, b.identityArguments));
@@ -719,7 +720,7 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
 
   const extensions: Extension[] = [];
   await streamRows<Extension>(client, queries.extensionsQuery, [namespaceOids, requestedSchemas === null], (row) => {
-    extensions.push({ name: row.name, version: row.version, schema: row.schema });
+    extensions.push({ name: row.name, schema: row.schema, version: row.version });
   });
   extensions.sort(byName);
   progress.step();
@@ -735,14 +736,14 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
       schema_privileges: { schema: string; usage: boolean; create: boolean }[];
     }>(client, queries.rolesQuery, [roleNames, namespaceOids], (row) => {
       roles.push({
-        name: row.name,
-        exists: row.exists,
         canLogin: row.can_login,
-        superuser: row.superuser,
+        exists: row.exists,
         memberOf: uniqueSorted(row.member_of),
+        name: row.name,
         schemaPrivileges: row.schema_privileges
-          .map((privilege) => ({ schema: privilege.schema, usage: privilege.usage, create: privilege.create }))
+          .map((privilege) => ({ create: privilege.create, schema: privilege.schema, usage: privilege.usage }))
           .sort((a, b) => compareText(a.schema, b.schema)),
+        superuser: row.superuser,
       });
     });
   }
@@ -753,7 +754,7 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
     kind: SNAPSHOT_KIND,
     formatVersion: SNAPSHOT_FORMAT_VERSION,
     server,
-    scope: { schemas: requestedSchemas, privilegesFor: roleNames },
+    scope: { privilegesFor: roleNames, schemas: requestedSchemas },
     schemas,
     tables,
     views,
@@ -765,6 +766,8 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
     extensions,
     roles,
   };
+  // Objects below the top level are built with their keys in code point order, which makes them
+  // canonical JSON as they are: the fingerprint then costs one native JSON.stringify per element.
   const fingerprint = computeFingerprint(content);
   // Key order of the output: kind, formatVersion, fingerprint, server, then the content.
   const { kind, formatVersion, server: header, ...rest } = content;

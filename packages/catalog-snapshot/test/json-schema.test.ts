@@ -8,6 +8,7 @@ import {
   canonicalJson,
   compareText,
   computeFingerprint,
+  jsonTextPieces,
   SNAPSHOT_KIND,
 } from "../src/index.js";
 
@@ -47,6 +48,30 @@ function minimalDoc(): CatalogSnapshot {
   return { ...content, fingerprint: computeFingerprint(content) };
 }
 
+const reverseKeys = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(reverseKeys)
+    : value && typeof value === "object"
+      ? Object.fromEntries(
+          Object.entries(value)
+            .reverse()
+            .map(([key, item]) => [key, reverseKeys(item)]),
+        )
+      : value;
+
+describe("output", () => {
+  it("writes exactly the text of JSON.stringify(doc, null, 2), piece by piece", () => {
+    const docs: object[] = [
+      minimalDoc(),
+      {},
+      { a: [] },
+      { a: [1, { b: [], c: { d: [null, 'x\n"y'] } }], e: null, f: undefined, g: "🐘" },
+      { list: [undefined, [], {}] },
+    ];
+    for (const doc of docs) expect([...jsonTextPieces(doc)].join("")).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+  });
+});
+
 describe("fingerprint", () => {
   it("uses canonical JSON with sorted keys, independent of key order", () => {
     expect(canonicalJson({ b: 1, a: [{ d: null, c: "x" }], e: undefined })).toBe('{"a":[{"c":"x","d":null}],"b":1}');
@@ -63,21 +88,20 @@ describe("fingerprint", () => {
       fingerprint: "0".repeat(64),
     };
     expect(computeFingerprint(otherServer)).toBe(doc.fingerprint);
-    const reverseKeys = (value: unknown): unknown =>
-      Array.isArray(value)
-        ? value.map(reverseKeys)
-        : value && typeof value === "object"
-          ? Object.fromEntries(
-              Object.entries(value)
-                .reverse()
-                .map(([key, item]) => [key, reverseKeys(item)]),
-            )
-          : value;
     const reordered = reverseKeys(doc) as CatalogSnapshot;
     expect(Object.keys(reordered).at(-1)).toBe("kind");
     expect(computeFingerprint(reordered)).toBe(doc.fingerprint);
     expect(computeFingerprint({ ...doc, schemas: [{ name: "s", exists: true, owner: "o", acl: [] }] })).not.toBe(doc.fingerprint);
     expect(computeFingerprint({ ...doc, scope: { schemas: ["s"], privilegesFor: ["r"] } })).not.toBe(doc.fingerprint);
+  });
+
+  it("takes the fast path and the general one to the same canonical text", () => {
+    const value = { b: [{ y: 1, x: [true, null] }], a: "é", "10": 1, "2": 2, c: { toJSON: () => ({ z: 1, a: 2 }) } };
+    const expected = '{"10":1,"2":2,"a":"é","b":[{"x":[true,null],"y":1}],"c":{"a":2,"z":1}}';
+    expect(canonicalJson(value)).toBe(expected);
+    expect(canonicalJson(reverseKeys(value))).toBe(expected);
+    expect(canonicalJson(JSON.parse(expected))).toBe(expected);
+    expect(canonicalJson([undefined, () => 1])).toBe("[null,null]");
   });
 
   it("orders text by code point, whatever the locale", () => {

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createDatabase, dropDatabase, query, serverUrl, testServers } from "@dieu44/test-harness";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CatalogSnapshot, CatalogSnapshotSchema, snapshot } from "../src/index.js";
+import { type CatalogSnapshot, CatalogSnapshotSchema, canonicalJson, snapshot } from "../src/index.js";
 import { snapshotOf, table } from "./helpers.js";
 
 const EVERY_KIND_SQL = readFileSync(new URL("./fixtures/every-kind.sql", import.meta.url), "utf8");
@@ -208,6 +208,26 @@ describe.each(testServers().map((server) => [server.label, server] as const))("o
     expect(doc.extensions).toEqual([]);
   });
 
+  it("builds every nested object with its keys in code point order (canonical as it is)", () => {
+    const reordered = JSON.parse(JSON.stringify(doc), (_key, value: unknown) =>
+      value && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).reverse()) : value,
+    ) as CatalogSnapshot;
+    for (const key of [
+      "schemas",
+      "tables",
+      "views",
+      "sequences",
+      "enums",
+      "domains",
+      "compositeTypes",
+      "routines",
+      "roles",
+      "scope",
+    ] as const) {
+      expect(JSON.stringify(doc[key]), key).toBe(canonicalJson(reordered[key]));
+    }
+  });
+
   it("tells a role with USAGE only from the schema owner", () => {
     expect(doc.roles.map((r) => [r.name, r.schemaPrivileges])).toEqual([
       ["directus", [{ schema: S, usage: true, create: false }]],
@@ -280,7 +300,13 @@ describe.each(testServers().map((server) => [server.label, server] as const))(
           )
           .join("\n");
         await query(server, `create schema "Schéma ""X"""; ${ddl}`, { database });
-        const doc = await snapshotOf(server, database, { schemas: ['Schéma "X"'] });
+        const role = `Rôle "Q" ${database}`;
+        const quotedRole = `"${role.replaceAll('"', '""')}"`;
+        await query(server, `create role ${quotedRole} nologin; grant select on "Schéma ""X"""."🐘 elephant" to ${quotedRole}`, {
+          database,
+        });
+        const doc = await snapshotOf(server, database, { schemas: ['Schéma "X"'], privilegesFor: [role] });
+        await query(server, `drop owned by ${quotedRole}; drop role ${quotedRole}`, { database });
         expect(doc.schemas[0]).toMatchObject({ name: 'Schéma "X"', exists: true });
         // Code point order (as COLLATE "C" and UTF-8 bytes): the elephant (U+1F418) sorts after U+FF21.
         expect(doc.tables.map((t) => t.name)).toEqual([
@@ -300,6 +326,13 @@ describe.each(testServers().map((server) => [server.label, server] as const))(
         );
         expect(doc.tables.map((t) => t.name)).toEqual(sorted.map((row) => row.relname));
         const elephant = table(doc, 'Schéma "X"', "🐘 elephant");
+        expect(elephant.acl.find((entry) => entry.grantee === role)).toEqual({
+          grantable: [],
+          grantee: role,
+          grantor: server.superuser,
+          privileges: ["SELECT"],
+        });
+        expect(doc.roles.map((r) => [r.name, r.exists, r.canLogin])).toEqual([[role, true, false]]);
         expect(elephant.columns.map((c) => c.name)).toEqual(["Spalte Ä", "🔑"]);
         expect(elephant.constraints.map((c) => [c.type, c.columns])).toEqual([
           ["primary_key", ["Spalte Ä"]],
@@ -376,6 +409,38 @@ describe.each(testServers().map((server) => [server.label, server] as const))(
         await expect(snapshot(client, { useCurrentTransaction: true })).rejects.toThrow(/no open transaction/);
       } finally {
         await client.end();
+        await dropDatabase(server, database);
+      }
+    });
+
+    it("reads the same document over several connections sharing one exported snapshot", async () => {
+      const database = await createDatabase(server, "parallel");
+      try {
+        const tables = Array.from(
+          { length: 40 },
+          (_, i) =>
+            `create table public.p${i} (id int primary key, prev int references public.p${Math.max(0, i - 1)} (id), code text unique);`,
+        );
+        await query(server, `${EVERY_KIND_SQL}\n${tables.join("\n")}`, { database });
+        const totals: number[] = [];
+        const serial = await snapshotOf(server, database, { maxConnections: 1, privilegesFor: ["directus"] });
+        const parallel = await snapshotOf(server, database, {
+          maxConnections: 3,
+          parallelMinTables: 1,
+          privilegesFor: ["directus"],
+          onProgress: (_done, total) => totals.push(total ?? 0),
+        });
+        // 10 fixed steps plus 6 per connection: 3 connections read.
+        expect(totals.at(-1)).toBe(28);
+        expect(parallel.tables).toHaveLength(46);
+        const { server: _a, ...serialContent } = serial;
+        const { server: _b, ...parallelContent } = parallel;
+        expect(parallelContent).toEqual(serialContent);
+        expect(table(parallel, "public", "p7").constraints.find((c) => c.type === "foreign_key")?.foreignKey).toMatchObject({
+          referencedTable: "p6",
+          referencedColumns: ["id"],
+        });
+      } finally {
         await dropDatabase(server, database);
       }
     });
