@@ -385,20 +385,42 @@ async function runInSession(
     return guardFailed("advisory_lock", `acquired (key ${key})`, error);
   }
 
-  // Session settings: never queue behind production traffic for long.
-  for (const [name, value] of [
-    ["lock_timeout", opts.lockTimeout],
-    ["statement_timeout", opts.statementTimeout],
-  ] as const) {
-    try {
-      const rows = await session.toolQuery<{ value: string }>(
-        `session setting: ${name} = ${value}`,
-        `SELECT set_config('${name}', $1, false) AS value`,
-        [value],
-      );
-      session.guard(name, value, rows[0]?.value ?? null, true, "set for this session");
-    } catch (error) {
-      return guardFailed(name, value, error);
+  // Session settings: never queue behind production traffic for long. Read back in milliseconds,
+  // so the guard compares what the server applies, not how it spells it ("60s" shows as "1min").
+  const timeouts = [
+    ["lock_timeout", opts.lockTimeout, opts.lockTimeoutMs],
+    ["statement_timeout", opts.statementTimeout, opts.statementTimeoutMs],
+  ] as const;
+  try {
+    for (const [name, value] of timeouts) {
+      await session.toolQuery(`session setting: ${name} = ${value}`, `SELECT set_config('${name}', $1, false)`, [value]);
+    }
+  } catch (error) {
+    return guardFailed("lock_timeout", `${opts.lockTimeout} (${opts.lockTimeoutMs} ms)`, error);
+  }
+  let applied: Map<string, string>;
+  try {
+    const rows = await session.toolQuery<{ name: string; setting: string }>(
+      "guard: the timeouts in effect",
+      "SELECT name, setting FROM pg_settings WHERE name IN ('lock_timeout', 'statement_timeout')",
+    );
+    applied = new Map(rows.map((row) => [row.name, row.setting]));
+  } catch (error) {
+    return guardFailed("lock_timeout", `${opts.lockTimeout} (${opts.lockTimeoutMs} ms)`, error);
+  }
+  for (const [name, value, ms] of timeouts) {
+    const setting = applied.get(name);
+    if (
+      !session.guard(
+        name,
+        `${value} (${ms} ms)`,
+        setting === undefined ? null : `${setting} ms`,
+        setting === String(ms),
+        "set for this session",
+      )
+    ) {
+      session.timings.guardsMs = elapsed(guardsStarted);
+      return notStarted(lastGuard());
     }
   }
 

@@ -69,14 +69,15 @@ export interface ResolvedOptions {
   dryRun: boolean;
   lockTimeout: string;
   statementTimeout: string;
-  /** statementTimeout in milliseconds (for the catalog snapshots' own SET LOCAL). */
+  lockTimeoutMs: number;
+  /** Also used for the catalog snapshots' own SET LOCAL. */
   statementTimeoutMs: number;
   advisoryLockKey: bigint;
   onStatement: ((event: StatementEvent) => void) | undefined;
 }
 
 // PostgreSQL's time units for GUCs; a bare number is milliseconds.
-const DURATION = /^(\d+)\s*(us|ms|s|min|h|d)?$/;
+const DURATION = /^(\d+)\s*(ms|s|min|h|d)?$/;
 
 function duration(value: string | undefined, fallback: string, option: string): string {
   const text = (value ?? fallback).trim();
@@ -84,10 +85,11 @@ function duration(value: string | undefined, fallback: string, option: string): 
   if (!match) throw new InputError(`${option} "${text}" is not a duration such as 500ms, 5s or 2min`);
   // 0 disables the timeout in PostgreSQL: the apply could then queue behind production forever.
   if (Number(match[1]) === 0) throw new InputError(`${option} must be greater than zero (0 would disable it)`);
+  if (durationMs(text) > 2_147_483_647) throw new InputError(`${option} "${text}" exceeds PostgreSQL's maximum (about 24 days)`);
   return text.replace(/\s+/g, "");
 }
 
-const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
 function durationMs(text: string): number {
   const match = DURATION.exec(text);
@@ -125,6 +127,7 @@ export function resolveOptions(options: ApplyOptions): ResolvedOptions {
   if (expectFingerprint && schemas.length === 0) {
     throw new InputError("--expect-fingerprint needs --schema: the fingerprint covers named schemas");
   }
+  const lockTimeout = duration(options.lockTimeout, DEFAULT_LOCK_TIMEOUT, "--lock-timeout");
   const statementTimeout = duration(options.statementTimeout, DEFAULT_STATEMENT_TIMEOUT, "--statement-timeout");
   const verifyBeforeCommit =
     options.verifyBeforeCommit === undefined
@@ -139,7 +142,8 @@ export function resolveOptions(options: ApplyOptions): ResolvedOptions {
     privilegesFor: names(options.privilegesFor),
     verifyBeforeCommit,
     dryRun: options.dryRun ?? false,
-    lockTimeout: duration(options.lockTimeout, DEFAULT_LOCK_TIMEOUT, "--lock-timeout"),
+    lockTimeout,
+    lockTimeoutMs: durationMs(lockTimeout),
     statementTimeout,
     statementTimeoutMs: durationMs(statementTimeout),
     advisoryLockKey: lockKey(options.advisoryLockKey),

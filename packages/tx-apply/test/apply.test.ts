@@ -54,12 +54,17 @@ for (const server of testServers()) {
       expect(log.psqlEquivalent).toBe("psql -U workflow_admin -v ON_ERROR_STOP=1 -1 -f ws-q5-registry-substrate-ddl.sql");
       expect(log.artifact.onErrorStop).toBe(true);
       // Nothing but guard queries and session settings of tx-apply's own.
-      expect(log.toolStatements.map((statement) => statement.sql.split(" ")[0])).toEqual([
-        "SELECT",
-        "SELECT",
-        "SELECT",
-        "SELECT",
+      expect(log.toolStatements.map((statement) => statement.sql)).toEqual([
+        expect.stringMatching(/^SELECT current_user::text AS current_user, session_user::text AS session_user, /),
+        "SELECT pg_try_advisory_lock($1::bigint) AS locked",
+        "SELECT set_config('lock_timeout', $1, false)",
+        "SELECT set_config('statement_timeout', $1, false)",
+        "SELECT name, setting FROM pg_settings WHERE name IN ('lock_timeout', 'statement_timeout')",
       ]);
+      expect(log.guards.find((guard) => guard.name === "statement_timeout")).toMatchObject({
+        expected: "60s (60000 ms)",
+        actual: "60000 ms",
+      });
       expect(await tablesIn(server, database)).toEqual([...REGISTRY_TABLES].sort());
       const owners = await query<{ owner: string }>(
         server,
@@ -168,7 +173,10 @@ for (const server of testServers()) {
         expect(log.outcome).toBe("rolled_back");
         expect(log.error).toMatchObject({ sqlstate: "55P03", statementIndex: 2, line: 3 });
         expect(log.statements[2]?.durationMs).toBeGreaterThanOrEqual(250);
-        expect(log.guards.find((guard) => guard.name === "lock_timeout")?.actual).toBe("300ms");
+        expect(log.guards.find((guard) => guard.name === "lock_timeout")).toMatchObject({
+          expected: "300ms (300 ms)",
+          actual: "300 ms",
+        });
       } finally {
         await holder.query("ROLLBACK");
         await holder.end();

@@ -79,6 +79,8 @@ describe("options", () => {
     ["a system identifier that is not digits", { expectSystemIdentifier: "prod" }],
     ["a lock timeout that is not a duration", { lockTimeout: "soon" }],
     ["a zero statement timeout", { statementTimeout: "0" }],
+    ["a statement timeout beyond PostgreSQL's range", { statementTimeout: "30d" }],
+    ["a timeout in microseconds", { lockTimeout: "500us" }],
     ["a fingerprint without schemas", { expectFingerprint: "ab" }],
     ["an advisory lock key out of range", { advisoryLockKey: "9223372036854775808" }],
     ["an invalid expectation", { verifyBeforeCommit: { ...FIXTURE_EXPECTATION, counts: { table: -1 } } }],
