@@ -120,6 +120,12 @@ export function loadEvidence(evidenceDir: string): {
     throw new InputError(`${manifestPath}: expected exactly one file of kind ${PROCEDURE_RESULT_KIND}, found ${results.length}`);
   }
   const result = ProcedureResultSchema.parse(results[0]!.document);
+  const outputs = Object.values(result.files);
+  for (const name of outputs) {
+    if (name === MANIFEST_FILE || seen.has(name) || outputs.indexOf(name) !== outputs.lastIndexOf(name)) {
+      throw new InputError(`${results[0]!.name}: field files: ${name} would overwrite another file of the evidence folder`);
+    }
+  }
   for (const step of result.steps) {
     for (const name of step.documents) {
       if (!seen.has(name))

@@ -141,34 +141,40 @@ export const ForeignKeyEdgeSchema = z.object({
 });
 export type ForeignKeyEdge = z.infer<typeof ForeignKeyEdgeSchema>;
 
-export const ProcedureResultSchema = z.object({
-  kind: z.literal(PROCEDURE_RESULT_KIND),
-  formatVersion: z.literal(PROCEDURE_RESULT_FORMAT_VERSION),
-  mode: ProcedureModeSchema,
-  /** The plan's cycle name, e.g. dot-iu-cutter-v0.5-WS-Q5-production-apply-reauthorized. */
-  cycle: z.string().min(1),
-  plan: z.object({ path: z.string().min(1), sha256: Sha256Schema }),
-  status: ProcedureStatusSchema,
-  applyRole: z.string().min(1),
-  /** describeConnection output: never a password. */
-  connection: z.string().min(1),
-  startedAt: IsoTimeSchema,
-  finishedAt: IsoTimeSchema,
-  steps: z.array(StepSchema).min(1),
-  reportFields: ReportFieldsSchema,
-  /** Present when the run did not pass. */
-  verdict: VerdictSchema.optional(),
-  /** The three markdown file names, from the plan. */
-  files: z.object({
-    executionLog: EvidenceFileNameSchema,
-    verificationResult: EvidenceFileNameSchema,
-    report: EvidenceFileNameSchema,
-  }),
-  /** Qualified names of the tables the apply created; otherwise derived from the diff. */
-  createdTables: z.array(z.string().min(1)).optional(),
-  /** Foreign keys among the created tables; otherwise read from the after-snapshot. */
-  foreignKeys: z.array(ForeignKeyEdgeSchema).optional(),
-});
+export const ProcedureResultSchema = z
+  .object({
+    kind: z.literal(PROCEDURE_RESULT_KIND),
+    formatVersion: z.literal(PROCEDURE_RESULT_FORMAT_VERSION),
+    mode: ProcedureModeSchema,
+    /** The plan's cycle name, e.g. dot-iu-cutter-v0.5-WS-Q5-production-apply-reauthorized. */
+    cycle: z.string().min(1),
+    plan: z.object({ path: z.string().min(1), sha256: Sha256Schema }),
+    status: ProcedureStatusSchema,
+    applyRole: z.string().min(1),
+    /** describeConnection output: never a password. */
+    connection: z.string().min(1),
+    startedAt: IsoTimeSchema,
+    finishedAt: IsoTimeSchema,
+    steps: z.array(StepSchema).min(1),
+    reportFields: ReportFieldsSchema,
+    /** Required when status is not PASS. */
+    verdict: VerdictSchema.optional(),
+    /** The three markdown file names, from the plan. */
+    files: z.object({
+      executionLog: EvidenceFileNameSchema,
+      verificationResult: EvidenceFileNameSchema,
+      report: EvidenceFileNameSchema,
+    }),
+    /** Qualified names of the tables the apply created; otherwise derived from the diff. */
+    createdTables: z.array(z.string().min(1)).optional(),
+    /** Foreign keys among the created tables; otherwise read from the after-snapshot. */
+    foreignKeys: z.array(ForeignKeyEdgeSchema).optional(),
+  })
+  // The seed asks the verdict's fields of every run that did not pass.
+  .refine((result) => result.status === "PASS" || result.verdict !== undefined, {
+    path: ["verdict"],
+    message: "required when status is not PASS",
+  });
 export type ProcedureResult = z.infer<typeof ProcedureResultSchema>;
 
 export const EvidenceFileSchema = z.object({

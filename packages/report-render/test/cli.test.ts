@@ -83,6 +83,16 @@ describe("report-render", () => {
     );
   });
 
+  it("bundle exits 2 when an output name would overwrite an evidence file", () => {
+    const dir = copyEvidence("pass");
+    editDocument(dir, "procedure-result.json", (document) => {
+      (document.files as { report: string }).report = "diff.json";
+    });
+    const result = runCli(["bundle", dir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/field files: diff\.json would overwrite another file/);
+  });
+
   it("bundle writes into the evidence folder by default", () => {
     const dir = copyEvidence("blocked");
     const result = runCli(["bundle", dir]);

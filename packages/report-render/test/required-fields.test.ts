@@ -115,6 +115,16 @@ describe("a missing required field", () => {
     }
   });
 
+  it("includes the whole verdict of a run that did not pass", () => {
+    const dir = copyEvidence("rolled-back");
+    editDocument(dir, "procedure-result.json", (document) => {
+      delete document.verdict;
+    });
+    expect(() => renderBundle(dir)).toThrow(
+      /procedure-result\.json: invalid document: field verdict: required when status is not PASS/,
+    );
+  });
+
   it("of another evidence document is named with that document's file", () => {
     const dir = copyEvidence("pass");
     editDocument(dir, "apply-log.json", (document) => {
