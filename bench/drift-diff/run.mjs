@@ -24,6 +24,7 @@ const schema = "bench";
 const snapshotCli = join(repoRoot, "packages", "catalog-snapshot", "bin", "catalog-snapshot.js");
 const driftDiffCli = join(repoRoot, "packages", "drift-diff", "bin", "drift-diff.js");
 const migraCli = join(repoRoot, "node_modules", "@pgkit", "migra", "dist", "command.js");
+const pipelineScript = join(repoRoot, "bench", "drift-diff", "pipeline.mjs");
 
 const log = (message) => process.stderr.write(`${message}\n`);
 const name = (i) => `t${String(i).padStart(5, "0")}`;
@@ -158,14 +159,18 @@ try {
     [0, 2],
   ];
 
+  const inProcess = [process.execPath, [pipelineScript, "bench_before", "bench_after", schema], [1]];
+
   const pipeline = [];
+  const inProcessFigures = [];
   const stageFigures = { "snapshot before": [], "snapshot after": [], "drift-diff": [] };
   const migraFigures = [];
   let driftDiffText = "";
   let migraText = "";
   // Warm-up of both (caches), then alternate so background load hits both alike.
   for (const [command, args, ok] of Object.values(stages)) measure(command, args, env, ok);
-  measure(...migra.slice(0, 2), env, migra[2]);
+  measure(inProcess[0], inProcess[1], env, inProcess[2]);
+  measure(migra[0], migra[1], env, migra[2]);
   for (let run = 1; run <= runs; run += 1) {
     let seconds = 0;
     let rssMiB = 0;
@@ -177,7 +182,10 @@ try {
       if (label === "drift-diff") driftDiffText = figures.stdout;
     }
     pipeline.push({ seconds, rssMiB });
-    log(`run ${run} snapshot+snapshot+drift-diff: ${seconds.toFixed(2)} s, ${rssMiB.toFixed(1)} MiB`);
+    log(`run ${run} snapshot+snapshot+drift-diff CLIs: ${seconds.toFixed(2)} s, ${rssMiB.toFixed(1)} MiB`);
+    const library = measure(inProcess[0], inProcess[1], env, inProcess[2]);
+    inProcessFigures.push(library);
+    log(`run ${run} library pipeline: ${library.seconds.toFixed(2)} s, ${library.rssMiB.toFixed(1)} MiB`);
     const figures = measure(migra[0], migra[1], env, migra[2]);
     migraFigures.push(figures);
     migraText = figures.stdout;
@@ -219,6 +227,7 @@ try {
         `node packages/catalog-snapshot/bin/catalog-snapshot.js --url postgres://HOST:PORT/bench_after --schema ${schema} --out after.json`,
         "node packages/drift-diff/bin/drift-diff.js before.json after.json --format text",
       ],
+      libraryPipeline: `node bench/drift-diff/pipeline.mjs bench_before bench_after ${schema}`,
       migra: `node node_modules/@pgkit/migra/dist/command.js URL_BEFORE URL_AFTER --schema ${schema} --unsafe --with-privileges`,
     },
     medianSeconds: {
@@ -228,15 +237,20 @@ try {
       "catalog-snapshot before": round(median(stageFigures["snapshot before"].map((f) => f.seconds))),
       "catalog-snapshot after": round(median(stageFigures["snapshot after"].map((f) => f.seconds))),
       "pipeline (2 snapshots + drift-diff, sequential)": round(median(pipeline.map((p) => p.seconds))),
+      "library pipeline (snapshot() x2 concurrently + diff(), one process)": round(
+        median(inProcessFigures.map((f) => f.seconds)),
+      ),
       migra: round(median(migraFigures.map((f) => f.seconds))),
     },
     peakRssMiB: {
       "drift-diff CLI": round(Math.max(...stageFigures["drift-diff"].map((f) => f.rssMiB)), 1),
       pipeline: round(Math.max(...pipeline.map((p) => p.rssMiB)), 1),
+      "library pipeline": round(Math.max(...inProcessFigures.map((f) => f.rssMiB)), 1),
       migra: round(Math.max(...migraFigures.map((f) => f.rssMiB)), 1),
     },
     allSeconds: {
       pipeline: pipeline.map((p) => round(p.seconds)),
+      "library pipeline": inProcessFigures.map((f) => round(f.seconds)),
       "drift-diff CLI": stageFigures["drift-diff"].map((f) => round(f.seconds)),
       migra: migraFigures.map((f) => round(f.seconds)),
     },
@@ -245,10 +259,15 @@ try {
     summary.medianSeconds["pipeline (2 snapshots + drift-diff, sequential)"] / summary.medianSeconds.migra,
     3,
   );
+  summary.libraryPipelineToMigraRatio = round(
+    summary.medianSeconds["library pipeline (snapshot() x2 concurrently + diff(), one process)"] / summary.medianSeconds.migra,
+    3,
+  );
   summary.targets = {
     "library diff() < 1 s": summary.medianSeconds["library diff() on parsed snapshots"] < 1,
     "drift-diff CLI < 1 s": summary.medianSeconds["drift-diff CLI (read, validate, diff, print)"] < 1,
-    "pipeline <= 0.1x migra": summary.pipelineToMigraRatio <= 0.1,
+    "CLI pipeline <= 0.1x migra": summary.pipelineToMigraRatio <= 0.1,
+    "library pipeline <= 0.1x migra": summary.libraryPipelineToMigraRatio <= 0.1,
   };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 } finally {
