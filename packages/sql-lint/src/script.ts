@@ -9,7 +9,7 @@
  * the parser does; the lexer only skips whitespace and comments around what the parser returned.
  */
 import { isAscii } from "node:buffer";
-import { loadModule, type Node, parse, type RawStmt } from "libpg-query";
+import { type Node, parse, type RawStmt } from "libpg-query";
 import { commandTag, nodeKind } from "./statements.js";
 
 export interface ScriptStatement {
@@ -200,11 +200,6 @@ async function parseText(
   }
 }
 
-/** Loads the parser's WASM module ahead of time (parse would do it on first use anyway). */
-export async function loadParser(): Promise<void> {
-  await loadModule();
-}
-
 function isBlank(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -315,7 +310,6 @@ interface LexedMeta {
 interface LexedScript {
   /** The bytes with every meta-command replaced by spaces (same length as the input). */
   blanked: Uint8Array;
-  metaRanges: Array<[number, number]>;
   metaCommands: LexedMeta[];
   /** Comment start → end, and end → start (byte offsets, end exclusive). */
   commentEnds: Map<number, number>;
@@ -354,7 +348,6 @@ function isTagByte(byte: number): boolean {
 export function lexScript(bytes: Uint8Array): LexedScript {
   const n = bytes.length;
   let blanked: Uint8Array = bytes;
-  const metaRanges: Array<[number, number]> = [];
   const metaCommands: LexedMeta[] = [];
   const commentEnds = new Map<number, number>();
   const commentStarts = new Map<number, number>();
@@ -420,7 +413,6 @@ export function lexScript(bytes: Uint8Array): LexedScript {
       }
       i = lexMetaCommands(bytes, i, (meta) => {
         if (meta.command !== "\\") metaCommands.push(meta);
-        metaRanges.push([meta.start, meta.end]);
         blank(meta.start, meta.end);
         // \g and friends send the query buffer: to the parser they end the statement like `;`.
         if (QUERY_SENDING_COMMANDS.has(meta.command)) blanked[meta.start] = 0x3b;
@@ -429,7 +421,7 @@ export function lexScript(bytes: Uint8Array): LexedScript {
       i++;
     }
   }
-  return { blanked, metaRanges, metaCommands, commentEnds, commentStarts };
+  return { blanked, metaCommands, commentEnds, commentStarts };
 }
 
 /** Returns the offset after the closing quote (a doubled quote continues the literal). */
