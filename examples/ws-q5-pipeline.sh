@@ -42,7 +42,8 @@ tool backup-marker verify "$out/backup-marker.json" --max-age 1h --expect-system
 
 echo "P3 command integrity" >&2
 tool sql-lint "$artifact" --policy "$root/sql/fixtures/ws-q5/sql-lint-policy.json" > "$out/lint-report.json"
-tool sql-lint "$artifact" --emit-expect --scope-schema "$schema" > "$out/expected-delta.json"
+tool sql-lint "$artifact" --policy "$root/sql/fixtures/ws-q5/sql-lint-policy.json" --emit-expect --scope-schema "$schema" \
+  > "$out/expected-delta.json"
 [ "${PGUSER:-}" = "$role" ] || { echo "P3 failed: connecting as ${PGUSER:-?}, not the apply role $role" >&2; exit 1; }
 
 echo "apply as $role, expected delta checked before COMMIT" >&2

@@ -7,14 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Plan, runProcedure } from "@dieu44/dieu44";
-import {
-  bootstrapFixture,
-  dumpableServers,
-  FIXTURE_DIR,
-  query,
-  type ServerInfo,
-  serverUrl,
-} from "@dieu44/test-harness";
+import { bootstrapFixture, dumpableServers, FIXTURE_DIR, query, type ServerInfo, serverUrl } from "@dieu44/test-harness";
 import { describe, expect, it } from "vitest";
 
 const ARTIFACT = join(FIXTURE_DIR, "ws-q5-registry-substrate-ddl.sql");
@@ -61,7 +54,13 @@ async function catalogState(server: ServerInfo, database: string): Promise<strin
   return rows.map((row) => row.item);
 }
 
-function run(server: ServerInfo, database: string, planPath: string, role: string, extra: Partial<Parameters<typeof runProcedure>[0]> = {}) {
+function run(
+  server: ServerInfo,
+  database: string,
+  planPath: string,
+  role: string,
+  extra: Partial<Parameters<typeof runProcedure>[0]> = {},
+) {
   return runProcedure({
     mode: "run",
     planPath,
@@ -154,7 +153,11 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
           previousDir: first.evidenceDir,
         });
         expect(drifted.result.status).toBe("BLOCKED");
-        expect(drifted.result.verdict).toMatchObject({ root_cause: "schema_drift_since_previous_attempt", schema_drift: true, production_changed: false });
+        expect(drifted.result.verdict).toMatchObject({
+          root_cause: "schema_drift_since_previous_attempt",
+          schema_drift: true,
+          production_changed: false,
+        });
         expect(await registryTables(server, database)).toEqual([]);
 
         await query(server, "alter table cutter_governance.governance_law drop column note", { database });
@@ -221,7 +224,11 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
         const outcome = await run(server, database, planPath, "workflow_admin");
         expect(outcome.result.status).toBe("FAIL");
         expect(outcome.result.reportFields.rollback_status_if_any).toBe("transaction_rolled_back");
-        expect(outcome.result.verdict).toMatchObject({ production_changed: false, tables_created: 0, root_cause: "apply_error_SQLSTATE_42830" });
+        expect(outcome.result.verdict).toMatchObject({
+          production_changed: false,
+          tables_created: 0,
+          root_cause: "apply_error_SQLSTATE_42830",
+        });
         expect(await catalogState(server, database)).toEqual(before);
       });
 
