@@ -42,11 +42,6 @@ function notExtensionMember(catalog: "pg_class" | "pg_type" | "pg_proc", oidExpr
 const tableFilter = `c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f') and ${notExtensionMember("pg_class", "c.oid")}
    and (hashoid(c.oid) & 2147483647) % $2::int = $3::int`;
 
-/** How many tables are in scope ($1), to decide whether reading in parallel pays. */
-export const tableCountQuery = `
-select count(*)::int as count from pg_class c
- where c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f')`;
-
 /** Exported so that worker connections read the very same snapshot (SET TRANSACTION SNAPSHOT). */
 export const exportSnapshotQuery = "select pg_export_snapshot() as id";
 
@@ -54,12 +49,20 @@ export const exportSnapshotQuery = "select pg_export_snapshot() as id";
  * $1: requested schema names, or NULL for every non-system schema. The pg_ prefix is reserved,
  * so `!~ '^pg_'` drops pg_catalog, pg_toast and the temporary schemas.
  */
+const namespaceFilter = `case when $1::text[] is null then n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
+            else n.nspname = any($1::text[]) end`;
+
 export const namespacesQuery = `
 select n.oid, n.nspname as name, pg_get_userbyid(n.nspowner)::text as owner,
        ${aclText("n.nspacl", "n", "n.nspowner")} as acl
   from pg_namespace n
- where case when $1::text[] is null then n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
-            else n.nspname = any($1::text[]) end`;
+ where ${namespaceFilter}`;
+
+/** How many tables the scope ($1 as for namespacesQuery) holds, to decide whether reading in parallel pays. */
+export const tableCountQuery = `
+select count(*)::int as count
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where c.relkind in ('r', 'p', 'f') and ${namespaceFilter}`;
 
 export const tablesQuery = `
 select c.oid, n.nspname as schema, c.relname as name, c.relkind as kind, c.relpersistence as persistence,

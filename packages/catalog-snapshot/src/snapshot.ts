@@ -116,14 +116,18 @@ export async function snapshot(
   };
   const leader = await openConnection();
   const workers: pg.Client[] = [];
+  let opening: Promise<unknown> = Promise.resolve();
   try {
     return await snapshotInOwnTransaction(leader, options, async (count) => {
-      const opened = await Promise.allSettled(Array.from({ length: count }, () => openConnection()));
-      for (const result of opened) if (result.status === "fulfilled") workers.push(result.value);
+      const attempts = Promise.allSettled(Array.from({ length: count }, () => openConnection()));
+      opening = attempts;
+      for (const result of await attempts) if (result.status === "fulfilled") workers.push(result.value);
       // Too few connections available (max_connections) is no reason to fail: read with fewer.
       return workers;
     });
   } finally {
+    // Connections still being opened when a read failed are closed too, never leaked.
+    await opening;
     await Promise.all([leader, ...workers].map((client) => client.end().catch(() => undefined)));
   }
 }
@@ -524,69 +528,26 @@ async function joinSnapshot(workers: pg.Client[], snapshotId: string, options: S
   return joined.filter((worker): worker is pg.Client => worker !== null);
 }
 
-async function readCatalog(client: pg.Client, options: SnapshotOptions, openWorkers: WorkerFactory): Promise<CatalogSnapshot> {
-  const requestedSchemas = options.schemas ? uniqueSorted(options.schemas) : null;
-  const roleNames = uniqueSorted(options.privilegesFor ?? []);
-  const progress = new ProgressCounter(10, options.onProgress);
+interface OtherObjects {
+  views: View[];
+  sequences: Sequence[];
+  enums: EnumType[];
+  domains: Domain[];
+  compositeTypes: CompositeType[];
+  routines: Routine[];
+  extensions: Extension[];
+  roles: RoleFacts[];
+}
 
-  const server = await readServerInfo(client);
-  const version = server.serverVersionNum;
-  progress.step();
-
-  // Schemas: found ones with owner and ACL; requested but missing ones recorded as absent.
-  const namespaceOids: number[] = [];
-  const schemas: SchemaEntry[] = [];
-  await streamRows<{ oid: number; name: string; owner: string; acl: string[] }>(
-    client,
-    queries.namespacesQuery,
-    [requestedSchemas],
-    (row) => {
-      namespaceOids.push(row.oid);
-      schemas.push({ acl: parseAcl(row.acl), exists: true, name: row.name, owner: row.owner });
-    },
-  );
-  const found = new Set(schemas.map((schema) => schema.name));
-  for (const name of requestedSchemas ?? []) {
-    if (!found.has(name)) schemas.push({ acl: [], exists: false, name, owner: null });
-  }
-  schemas.sort(byName);
-  progress.step();
-
-  // Enough tables to read in parallel? Then workers join this transaction's exported snapshot.
-  let readers: pg.Client[] = [client];
-  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  if (openWorkers && maxConnections > 1) {
-    const count = ((await client.query(queries.tableCountQuery, [namespaceOids])).rows[0] as { count: number }).count;
-    const minTables = options.parallelMinTables ?? PARALLEL_MIN_TABLES;
-    if (count >= minTables) {
-      const wanted = maxConnections - 1;
-      const snapshotId = String(((await client.query(queries.exportSnapshotQuery)).rows[0] as { id: string }).id);
-      const workers = await joinSnapshot(await openWorkers(wanted), snapshotId, options);
-      readers = [client, ...workers];
-    }
-  }
-  progress.addToTotal(6 * readers.length);
-
-  const readings: TableReadings = { tablesByOid: new Map(), indexesByOid: new Map(), pendingConstraints: [] };
-  await Promise.all(
-    readers.map((reader, partition) =>
-      readTablePartition(reader, [namespaceOids, readers.length, partition], version, readings, progress),
-    ),
-  );
-  await resolveConstraints(client, readings);
-  const { tablesByOid } = readings;
-  readings.indexesByOid.clear();
-  const tables = [...tablesByOid.values()].sort(byQualifiedName);
-  tablesByOid.clear();
-  for (const table of tables) {
-    table.columns.sort((a, b) => a.position - b.position);
-    table.constraints.sort(
-      (a, b) => compareText(a.name, b.name) || compareText(a.type, b.type) || compareText(a.definition, b.definition),
-    );
-    table.indexes.sort(byName);
-    table.triggers.sort(byName);
-  }
-
+/** Everything that is not a table: a handful of small queries, run as one task on one connection. */
+async function readOtherObjects(
+  client: pg.Client,
+  namespaceOids: number[],
+  requestedSchemas: string[] | null,
+  roleNames: string[],
+  version: number,
+  progress: ProgressCounter,
+): Promise<OtherObjects> {
   const scope = [namespaceOids];
   const views: View[] = [];
   await streamRows<{ schema: string; name: string; kind: string; owner: string; definition: string; acl: string[] }>(
@@ -749,6 +710,91 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   }
   roles.sort(byName);
   progress.step();
+
+  return { views, sequences, enums, domains, compositeTypes, routines, extensions, roles };
+}
+
+async function readCatalog(client: pg.Client, options: SnapshotOptions, openWorkers: WorkerFactory): Promise<CatalogSnapshot> {
+  const requestedSchemas = options.schemas ? uniqueSorted(options.schemas) : null;
+  const roleNames = uniqueSorted(options.privilegesFor ?? []);
+
+  // Decided first, so that extra connections open (and join the exported snapshot) while this
+  // one reads the server, the schemas and the other objects.
+  let partitions = 1;
+  let joiningWorkers: Promise<pg.Client[]> = Promise.resolve([]);
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (openWorkers && maxConnections > 1) {
+    const count = ((await client.query(queries.tableCountQuery, [requestedSchemas])).rows[0] as { count: number }).count;
+    if (count >= (options.parallelMinTables ?? PARALLEL_MIN_TABLES)) {
+      const snapshotId = String(((await client.query(queries.exportSnapshotQuery)).rows[0] as { id: string }).id);
+      partitions = maxConnections;
+      joiningWorkers = openWorkers(maxConnections - 1).then((workers) => joinSnapshot(workers, snapshotId, options));
+    }
+  }
+  const progress = new ProgressCounter(10 + 6 * partitions, options.onProgress);
+
+  const server = await readServerInfo(client);
+  const version = server.serverVersionNum;
+  progress.step();
+
+  // Schemas: found ones with owner and ACL; requested but missing ones recorded as absent.
+  const namespaceOids: number[] = [];
+  const schemas: SchemaEntry[] = [];
+  await streamRows<{ oid: number; name: string; owner: string; acl: string[] }>(
+    client,
+    queries.namespacesQuery,
+    [requestedSchemas],
+    (row) => {
+      namespaceOids.push(row.oid);
+      schemas.push({ acl: parseAcl(row.acl), exists: true, name: row.name, owner: row.owner });
+    },
+  );
+  const found = new Set(schemas.map((schema) => schema.name));
+  for (const name of requestedSchemas ?? []) {
+    if (!found.has(name)) schemas.push({ acl: [], exists: false, name, owner: null });
+  }
+  schemas.sort(byName);
+  progress.step();
+
+  // The work as a queue of tasks that every connection pulls from until it is empty: a worker
+  // that connects late (or never) leaves its share to the others.
+  const readings: TableReadings = { tablesByOid: new Map(), indexesByOid: new Map(), pendingConstraints: [] };
+  let others: OtherObjects | undefined;
+  const tasks: ((reader: pg.Client) => Promise<void>)[] = [
+    async (reader) => {
+      others = await readOtherObjects(reader, namespaceOids, requestedSchemas, roleNames, version, progress);
+    },
+    ...Array.from(
+      { length: partitions },
+      (_, partition) => (reader: pg.Client) =>
+        readTablePartition(reader, [namespaceOids, partitions, partition], version, readings, progress),
+    ),
+  ];
+  const drain = async (reader: pg.Client) => {
+    try {
+      for (let task = tasks.shift(); task; task = tasks.shift()) await task(reader);
+    } catch (error) {
+      tasks.length = 0;
+      throw error;
+    }
+  };
+  await Promise.all([drain(client), joiningWorkers.then((workers) => Promise.all(workers.map(drain)))]);
+  if (!others) throw new EnvironmentError("internal error: the catalog was not read completely");
+
+  await resolveConstraints(client, readings);
+  const { tablesByOid } = readings;
+  readings.indexesByOid.clear();
+  const tables = [...tablesByOid.values()].sort(byQualifiedName);
+  tablesByOid.clear();
+  for (const table of tables) {
+    table.columns.sort((a, b) => a.position - b.position);
+    table.constraints.sort(
+      (a, b) => compareText(a.name, b.name) || compareText(a.type, b.type) || compareText(a.definition, b.definition),
+    );
+    table.indexes.sort(byName);
+    table.triggers.sort(byName);
+  }
+  const { views, sequences, enums, domains, compositeTypes, routines, extensions, roles } = others;
 
   const content: Omit<CatalogSnapshot, "fingerprint"> = {
     kind: SNAPSHOT_KIND,
