@@ -113,6 +113,21 @@ export function canonicalJson(value: unknown): string {
  * a time, so a large document never exists as one canonical string.
  */
 export function computeFingerprint(doc: Omit<CatalogSnapshot, "fingerprint"> | CatalogSnapshot): string {
+  return fingerprintOf(doc, canonicalJson);
+}
+
+/**
+ * The fingerprint of a document this package built itself: its nested objects are canonical by
+ * construction (a test checks that), so each element is hashed as JSON.stringify prints it.
+ */
+export function fingerprintOfBuiltDocument(doc: Omit<CatalogSnapshot, "fingerprint">): string {
+  return fingerprintOf(doc, (value) => JSON.stringify(value) ?? "null");
+}
+
+function fingerprintOf(
+  doc: Omit<CatalogSnapshot, "fingerprint"> | CatalogSnapshot,
+  elementJson: (value: unknown) => string,
+): string {
   const { server: _server, fingerprint: _fingerprint, ...content } = doc as CatalogSnapshot;
   const record = content as unknown as Record<string, unknown>;
   const hash = createHash("sha256");
@@ -126,10 +141,10 @@ export function computeFingerprint(doc: Omit<CatalogSnapshot, "fingerprint"> | C
     first = false;
     if (Array.isArray(value)) {
       hash.update("[");
-      for (let i = 0; i < value.length; i += 1) hash.update(`${i > 0 ? "," : ""}${canonicalJson(value[i])}`);
+      for (let i = 0; i < value.length; i += 1) hash.update(`${i > 0 ? "," : ""}${elementJson(value[i])}`);
       hash.update("]");
     } else {
-      hash.update(canonicalJson(value));
+      hash.update(elementJson(value));
     }
   }
   hash.update("}");

@@ -16,7 +16,7 @@ import { redact } from "@dieu44/plumbing/redact";
 import pg from "pg";
 import QueryStream from "pg-query-stream";
 import { parseAcl } from "./acl.js";
-import { compareText, computeFingerprint } from "./fingerprint.js";
+import { compareText, fingerprintOfBuiltDocument } from "./fingerprint.js";
 import * as queries from "./queries.js";
 import type {
   CatalogSnapshot,
@@ -189,10 +189,23 @@ function sessionSettings(options: SnapshotOptions): string {
   return queries.sessionSettingsSql(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
 }
 
-/** Runs a query and hands each row to `onRow` as it arrives (a portal, fetched in batches). */
-async function streamRows<R>(client: pg.Client, text: string, values: unknown[], onRow: (row: R) => void): Promise<void> {
-  const stream = client.query(new QueryStream(text, values, { batchSize: STREAM_BATCH_SIZE }));
-  for await (const row of stream) onRow(row as R);
+/**
+ * Runs a query and hands each row to `onRow` as it arrives (a portal, fetched in batches).
+ * Data events rather than `for await`: no promise per row.
+ */
+function streamRows<R>(client: pg.Client, text: string, values: unknown[], onRow: (row: R) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(new QueryStream(text, values, { batchSize: STREAM_BATCH_SIZE }));
+    stream.on("data", (row: R) => {
+      try {
+        onRow(row);
+      } catch (error) {
+        stream.destroy(error as Error);
+      }
+    });
+    stream.once("error", reject);
+    stream.once("end", () => resolve());
+  });
 }
 
 function uniqueSorted(values: readonly string[]): string[] {
@@ -814,7 +827,7 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   };
   // Objects below the top level are built with their keys in code point order, which makes them
   // canonical JSON as they are: the fingerprint then costs one native JSON.stringify per element.
-  const fingerprint = computeFingerprint(content);
+  const fingerprint = fingerprintOfBuiltDocument(content);
   // Key order of the output: kind, formatVersion, fingerprint, server, then the content.
   const { kind, formatVersion, server: header, ...rest } = content;
   return { kind, formatVersion, fingerprint, server: header, ...rest };

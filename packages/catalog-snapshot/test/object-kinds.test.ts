@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createDatabase, dropDatabase, query, serverUrl, testServers } from "@dieu44/test-harness";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CatalogSnapshot, CatalogSnapshotSchema, canonicalJson, snapshot } from "../src/index.js";
+import { type CatalogSnapshot, CatalogSnapshotSchema, canonicalJson, computeFingerprint, snapshot } from "../src/index.js";
 import { snapshotOf, table } from "./helpers.js";
 
 const EVERY_KIND_SQL = readFileSync(new URL("./fixtures/every-kind.sql", import.meta.url), "utf8");
@@ -226,6 +226,9 @@ describe.each(testServers().map((server) => [server.label, server] as const))("o
     ] as const) {
       expect(JSON.stringify(doc[key]), key).toBe(canonicalJson(reordered[key]));
     }
+    // The general path (any key order, as zod or another tool gives it) agrees with the fast one.
+    expect(computeFingerprint(reordered)).toBe(doc.fingerprint);
+    expect(computeFingerprint(CatalogSnapshotSchema.parse(reordered))).toBe(doc.fingerprint);
   });
 
   it("tells a role with USAGE only from the schema owner", () => {
