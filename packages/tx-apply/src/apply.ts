@@ -14,20 +14,19 @@ import { EnvironmentError } from "@dieu44/plumbing/exit";
 import { redact, redactDeep } from "@dieu44/plumbing/redact";
 import pg from "pg";
 import { type ArtifactInput, type ArtifactPlan, type PlannedStatement, planArtifact, readArtifact } from "./artifact.js";
+import { APPLY_LOG_FORMAT_VERSION, APPLY_LOG_KIND } from "./kind.js";
 import { type ApplyOptions, type ResolvedOptions, resolveOptions } from "./options.js";
-import {
-  APPLY_LOG_FORMAT_VERSION,
-  APPLY_LOG_KIND,
-  type ApplyError,
-  type ApplyLog,
-  type ErrorPhase,
-  type Guard,
-  type GuardName,
-  type Notice,
-  type Outcome,
-  type StatementRecord,
-  type ToolStatement,
-  type Verification,
+import type {
+  ApplyError,
+  ApplyLog,
+  ErrorPhase,
+  Guard,
+  GuardName,
+  Notice,
+  Outcome,
+  StatementRecord,
+  ToolStatement,
+  Verification,
 } from "./schema.js";
 
 export interface ApplyConnection {
@@ -162,7 +161,7 @@ class ApplySession {
  * connection can be made at all.
  */
 export async function apply(connection: ApplyConnection, artifactInput: ArtifactInput, options: ApplyOptions): Promise<ApplyLog> {
-  const opts = resolveOptions(options);
+  const opts = await resolveOptions(options);
   const env = connection.env ?? process.env;
   // The session logs in as the role itself (psql -U ROLE). A URL naming another user keeps it, and
   // the connection_user guard refuses before connecting.

@@ -8,13 +8,15 @@
  * input, 3 no connection.
  */
 import { rename, rm, writeFile } from "node:fs/promises";
-import { ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
 import { readDocument, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
 import { createProgress } from "@dieu44/plumbing/progress";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { apply, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, formatText } from "./index.js";
+// Not ./index.js: that re-exports the zod schemas, which the apply itself does not need.
+import { apply } from "./apply.js";
+import { formatText } from "./format.js";
+import { DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT } from "./options.js";
 
 const TOOL = "tx-apply";
 
@@ -153,7 +155,9 @@ async function writeFileAtomically(path: string, text: string): Promise<void> {
 await runCli(TOOL, async () => {
   const args = await parseArguments(hideBin(process.argv));
   if (!args) return ExitCode.Passed;
-  const expectation = args.verifyBeforeCommit ? await readDocument(ExpectedDeltaSchema, args.verifyBeforeCommit) : undefined;
+  const expectation = args.verifyBeforeCommit
+    ? await readDocument((await import("@dieu44/drift-diff/schema")).ExpectedDeltaSchema, args.verifyBeforeCommit)
+    : undefined;
   const bytes = args.file === "-" ? await readStdinBytes() : undefined;
   const progress = createProgress(TOOL);
   const log = await apply(

@@ -3,7 +3,7 @@
  * (InputError, exit 2), never an outcome.
  */
 import { createHash } from "node:crypto";
-import { type ExpectedDelta, ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
+import type { ExpectedDelta } from "@dieu44/drift-diff/schema";
 import { InputError } from "@dieu44/plumbing/exit";
 import { validateDocument } from "@dieu44/plumbing/json-io";
 
@@ -113,7 +113,7 @@ function lockKey(value: ApplyOptions["advisoryLockKey"]): bigint {
   return key;
 }
 
-export function resolveOptions(options: ApplyOptions): ResolvedOptions {
+export async function resolveOptions(options: ApplyOptions): Promise<ResolvedOptions> {
   const role = options.role?.trim();
   if (!role) throw new InputError("--role is required: the approved apply role");
   const sha256 = options.sha256?.trim().toLowerCase();
@@ -129,10 +129,15 @@ export function resolveOptions(options: ApplyOptions): ResolvedOptions {
   }
   const lockTimeout = duration(options.lockTimeout, DEFAULT_LOCK_TIMEOUT, "--lock-timeout");
   const statementTimeout = duration(options.statementTimeout, DEFAULT_STATEMENT_TIMEOUT, "--statement-timeout");
+  // The schema (and zod) load only when an expectation is given: most applies need neither.
   const verifyBeforeCommit =
     options.verifyBeforeCommit === undefined
       ? undefined
-      : validateDocument(ExpectedDeltaSchema, options.verifyBeforeCommit, "verify-before-commit expectation");
+      : validateDocument(
+          (await import("@dieu44/drift-diff/schema")).ExpectedDeltaSchema,
+          options.verifyBeforeCommit,
+          "verify-before-commit expectation",
+        );
   return {
     role,
     expectSystemIdentifier: systemIdentifier,

@@ -6,8 +6,9 @@
 import { ExpectationResultSchema, ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
 import { z } from "zod";
 
-export const APPLY_LOG_KIND = "apply-log";
-export const APPLY_LOG_FORMAT_VERSION = 1;
+import { APPLY_LOG_FORMAT_VERSION, APPLY_LOG_KIND } from "./kind.js";
+
+export { APPLY_LOG_FORMAT_VERSION, APPLY_LOG_KIND };
 
 /**
  * - `not_started`: a guard failed; no artifact statement was sent.
