@@ -12,7 +12,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startCluster } from "@dieu44/ephemeral-pg";
@@ -67,6 +67,7 @@ function measure(command, args, env) {
   return { seconds, rssMiB: rssKb / 1024, status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+const loadAtStart = os.loadavg();
 const cluster = await startCluster({ major: 15 });
 const work = mkdtempSync(join(tmpdir(), "bench-tx-apply-"));
 try {
@@ -179,6 +180,9 @@ try {
     ]),
   );
   const ratio = summary["tx-apply"].medianSeconds / summary.psql.medianSeconds;
+  // Each run's two commands ran back to back under the same machine load: their ratio is steadier
+  // than the ratio of medians when the load swings.
+  const pairedRatios = results.psql.map((entry, run) => results["tx-apply"][run].seconds / entry.seconds);
   const phaseMedians = Object.fromEntries(
     ["connectMs", "guardsMs", "statementsMs", "commitMs", "totalMs"].map((key) => [
       key,
@@ -194,6 +198,11 @@ try {
     txApplyCommand: `node packages/tx-apply/bin/tx-apply.js artifact.sql --role ${role} --expect-system-identifier ID --sha256 HEX --url postgres://${role}@HOST:PORT/DB`,
     ...summary,
     ratio,
+    medianPairedRatio: median(pairedRatios),
+    runsSeconds: Object.fromEntries(
+      Object.entries(results).map(([tool, list]) => [tool, list.map((entry) => Number(entry.seconds.toFixed(3)))]),
+    ),
+    loadAverage1m: { start: Number(loadAtStart[0].toFixed(2)), end: Number(os.loadavg()[0].toFixed(2)) },
     target: "tx-apply median <= 1.2 x psql median",
     targetMet: ratio <= 1.2,
     txApplyPhaseMediansMs: phaseMedians,
