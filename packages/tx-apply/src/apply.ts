@@ -473,7 +473,7 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
     }
   };
 
-  /** Sends one artifact statement; returns the error or undefined. */
+  /** Sends one artifact statement: whether it left, and the server's answer or the error. */
   const send = async (statement: PlannedStatement): Promise<{ sent: boolean; error?: unknown; command?: string }> => {
     const record = session.statements[statement.index] as StatementRecord;
     notify({ phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag });

@@ -91,7 +91,7 @@ export const ApplyErrorSchema = z.object({
   /** The artifact statement that failed (see StatementSchema.index); null outside statements. */
   statementIndex: z.number().int().nonnegative().nullable(),
   line: z.number().int().positive().nullable(),
-  /** The session ended with this error (FATAL, terminated backend, server gone). */
+  /** Not a plain server ERROR: the session ended (FATAL, terminated backend, server gone) or tx-apply closed it. */
   connectionLost: z.boolean(),
 });
 export type ApplyError = z.infer<typeof ApplyErrorSchema>;
