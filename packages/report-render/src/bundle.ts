@@ -10,7 +10,7 @@ import type { BackupMarker } from "@dieu44/backup-marker/schema";
 import type { CatalogSnapshot } from "@dieu44/catalog-snapshot/schema";
 import type { CatalogDiff, ExpectationResult } from "@dieu44/drift-diff/schema";
 import { InputError } from "@dieu44/plumbing/exit";
-import { parseDocument } from "@dieu44/plumbing/json-io";
+import { parseDocument, validateDocument } from "@dieu44/plumbing/json-io";
 import type { LintReport } from "@dieu44/sql-lint/schema";
 import type { ApplyLog } from "@dieu44/tx-apply/schema";
 import { type DeltaRow, deltaRows } from "./delta.js";
@@ -24,7 +24,6 @@ import {
   MANIFEST_FILE,
   PROCEDURE_RESULT_KIND,
   type ProcedureResult,
-  ProcedureResultSchema,
   type Step,
 } from "./schema.js";
 
@@ -40,7 +39,10 @@ export interface RenderedFile {
   content: string;
 }
 
-/** One evidence document as listed and as read. */
+/**
+ * One evidence file as listed and, for a document kind the renderer knows, as read and validated.
+ * Other kinds (the plan, markdown rendered earlier) are checked by size and sha256 only.
+ */
 export interface EvidenceDocument extends EvidenceFile {
   document: unknown;
 }
@@ -49,20 +51,29 @@ export interface EvidenceDocument extends EvidenceFile {
 export interface BundleContext {
   result: ProcedureResult;
   manifest: EvidenceManifest;
-  /** Every listed file with its document, in manifest order. */
+  /** Every listed file with its document (null when its kind is not read), in manifest order. */
   documents: EvidenceDocument[];
-  /** The steps, each with its documents' manifest entries (name, kind, sha256, bytes, role). */
-  steps: (Step & { evidence: EvidenceFile[] })[];
+  /** The manifest's files other than the three rendered ones (which a rerun may list already). */
+  evidenceFiles: EvidenceFile[];
+  /** The steps, each with `evidence`: its documents' manifest entries and documents. */
+  steps: (Step & { evidence: EvidenceDocument[] })[];
   /** Present when the run did not pass. */
   verdict: ProcedureResult["verdict"] | null;
   passed: boolean;
   snapshotBefore: CatalogSnapshot | null;
   snapshotAfter: CatalogSnapshot | null;
+  /** The catalog after the rollback package ran (role after-rollback), if it did. */
+  snapshotAfterRollback: CatalogSnapshot | null;
   diff: CatalogDiff | null;
+  /** The post-apply expectation result, else the pre-commit one from the apply log. */
   expectation: ExpectationResult | null;
+  /** Where `expectation` comes from: its own document, or the apply log's pre-commit verification. */
+  expectationSource: "document" | "pre-commit" | null;
   lint: LintReport | null;
   backup: BackupMarker | null;
   applyLog: ApplyLog | null;
+  /** tx-apply's log of the rollback package (role rollback), if it ran. */
+  rollbackLog: ApplyLog | null;
   deltaRows: DeltaRow[];
   createdTables: string[];
   foreignKeys: { name: string; from: string; fromColumns: string[]; to: string; toColumns: string[] }[];
@@ -92,7 +103,9 @@ export function loadEvidence(evidenceDir: string): {
   const seen = new Set<string>();
   const documents: EvidenceDocument[] = [];
   for (const [index, file] of manifest.files.entries()) {
-    if (seen.has(file.name)) throw new InputError(`${manifestPath}: field files[${index}].name: ${file.name} is listed twice`);
+    if (seen.has(file.name) || file.name === MANIFEST_FILE) {
+      throw new InputError(`${manifestPath}: field files[${index}].name: ${file.name} is listed twice`);
+    }
     seen.add(file.name);
     const label = join(evidenceDir, file.name);
     const bytes = readEvidenceFile(evidenceDir, file.name);
@@ -100,9 +113,14 @@ export function loadEvidence(evidenceDir: string): {
       throw new InputError(`${label}: ${bytes.length} bytes, but ${MANIFEST_FILE} lists ${file.bytes}`);
     }
     const actual = sha256(bytes);
-    if (actual !== file.sha256)
+    if (actual !== file.sha256) {
       throw new InputError(`${label}: sha256 ${actual} does not match ${MANIFEST_FILE} (${file.sha256})`);
+    }
     const schema = DOCUMENT_SCHEMAS.get(file.kind);
+    if (!schema) {
+      documents.push({ ...file, document: null });
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(bytes.toString("utf8"));
@@ -112,33 +130,44 @@ export function loadEvidence(evidenceDir: string): {
     if (kindOf(value) !== file.kind) {
       throw new InputError(`${label}: field kind is ${JSON.stringify(kindOf(value))}, but ${MANIFEST_FILE} lists ${file.kind}`);
     }
-    const document = schema ? parseDocument(schema, bytes.toString("utf8"), label) : value;
-    documents.push({ ...file, document });
+    documents.push({ ...file, document: validateDocument(schema, value, label) });
   }
   const results = documents.filter((entry) => entry.kind === PROCEDURE_RESULT_KIND);
   if (results.length !== 1) {
     throw new InputError(`${manifestPath}: expected exactly one file of kind ${PROCEDURE_RESULT_KIND}, found ${results.length}`);
   }
-  const result = ProcedureResultSchema.parse(results[0]!.document);
+  const resultFile = results[0]!;
+  const result = resultFile.document as ProcedureResult;
+  // The outputs may replace markdown rendered earlier (a kind not read), never a document or the manifest.
   const outputs = Object.values(result.files);
   for (const name of outputs) {
-    if (name === MANIFEST_FILE || seen.has(name) || outputs.indexOf(name) !== outputs.lastIndexOf(name)) {
-      throw new InputError(`${results[0]!.name}: field files: ${name} would overwrite another file of the evidence folder`);
+    const listed = documents.find((entry) => entry.name === name);
+    if (name === MANIFEST_FILE || (listed && listed.document !== null) || outputs.indexOf(name) !== outputs.lastIndexOf(name)) {
+      throw new InputError(`${resultFile.name}: field files: ${name} would overwrite another file of the evidence folder`);
     }
   }
   for (const step of result.steps) {
     for (const name of step.documents) {
-      if (!seen.has(name))
-        throw new InputError(`${results[0]!.name}: step ${step.id} names ${name}, which ${MANIFEST_FILE} does not list`);
+      if (!seen.has(name)) {
+        throw new InputError(`${resultFile.name}: step ${step.id} names ${name}, which ${MANIFEST_FILE} does not list`);
+      }
     }
   }
   return { manifest, result, documents };
 }
 
-function firstOfKind<T>(documents: EvidenceDocument[], kind: string, role?: string): T | null {
+/**
+ * The document of a kind that plays a role: the one listed with that role, else the only one of
+ * that kind listed without a role (or the only one at all). Null when absent or ambiguous.
+ */
+function pick<T>(documents: EvidenceDocument[], kind: string, role: string): T | null {
+  const ofKind = documents.filter((entry) => entry.kind === kind && entry.document !== null);
   const match =
-    (role === undefined ? undefined : documents.find((entry) => entry.kind === kind && entry.role === role)) ??
-    (role === undefined ? documents.find((entry) => entry.kind === kind) : undefined);
+    ofKind.find((entry) => entry.role === role) ??
+    (ofKind.length === 1 && ofKind[0]!.role === undefined ? ofKind[0] : undefined) ??
+    (ofKind.filter((entry) => entry.role === undefined).length === 1
+      ? ofKind.find((entry) => entry.role === undefined)
+      : undefined);
   return match ? (match.document as T) : null;
 }
 
@@ -148,11 +177,14 @@ function snapshotFor(
   role: "before" | "after",
   fingerprint: string | null,
 ): CatalogSnapshot | null {
-  const byRole = firstOfKind<CatalogSnapshot>(documents, "catalog-snapshot", role);
-  if (byRole) return byRole;
+  const byRole = documents.find((entry) => entry.kind === "catalog-snapshot" && entry.role === role);
+  if (byRole) return byRole.document as CatalogSnapshot;
   if (fingerprint === null) return null;
   const match = documents.find(
-    (entry) => entry.kind === "catalog-snapshot" && (entry.document as CatalogSnapshot).fingerprint === fingerprint,
+    (entry) =>
+      entry.kind === "catalog-snapshot" &&
+      entry.role === undefined &&
+      (entry.document as CatalogSnapshot).fingerprint === fingerprint,
   );
   return match ? (match.document as CatalogSnapshot) : null;
 }
@@ -172,33 +204,37 @@ function createdTablesOf(result: ProcedureResult, diff: CatalogDiff | null, expe
 export function bundleContext(evidence: ReturnType<typeof loadEvidence>): BundleContext {
   const { manifest, result, documents } = evidence;
   const byName = new Map(documents.map((entry) => [entry.name, entry]));
-  const diff = firstOfKind<CatalogDiff>(documents, "catalog-diff");
-  const expectation = firstOfKind<ExpectationResult>(documents, "expectation-result");
+  const diff = pick<CatalogDiff>(documents, "catalog-diff", "apply-diff");
+  const applyLog = pick<ApplyLog>(documents, "apply-log", "apply");
+  // Without a post-apply check (the apply rolled back), tx-apply's pre-commit check is the evidence.
+  const expectationDocument = pick<ExpectationResult>(documents, "expectation-result", "verification");
+  const preCommit = applyLog?.verification?.result ?? null;
+  const expectation = expectationDocument ?? preCommit;
   const refs = expectation ?? diff;
   const snapshotBefore = snapshotFor(documents, "before", refs?.before.fingerprint ?? null);
   const snapshotAfter = snapshotFor(documents, "after", refs?.after.fingerprint ?? null);
   const createdTables = createdTablesOf(result, diff, expectation);
   const foreignKeys = result.foreignKeys ?? (snapshotAfter ? foreignKeysOf(snapshotAfter, createdTables) : []);
+  const rollback = documents.find((entry) => entry.kind === "apply-log" && entry.role === "rollback");
+  const afterRollback = documents.find((entry) => entry.kind === "catalog-snapshot" && entry.role === "after-rollback");
   return {
     result,
     manifest,
     documents,
-    steps: result.steps.map((step) => ({
-      ...step,
-      evidence: step.documents.map((name) => {
-        const { document: _document, ...file } = byName.get(name)!;
-        return file;
-      }),
-    })),
+    evidenceFiles: manifest.files.filter((file) => !Object.values(result.files).includes(file.name)),
+    steps: result.steps.map((step) => ({ ...step, evidence: step.documents.map((name) => byName.get(name)!) })),
     verdict: result.verdict ?? null,
     passed: result.status === "PASS",
     snapshotBefore,
     snapshotAfter,
+    snapshotAfterRollback: afterRollback ? (afterRollback.document as CatalogSnapshot) : null,
     diff,
     expectation,
-    lint: firstOfKind<LintReport>(documents, "sql-lint-report"),
-    backup: firstOfKind<BackupMarker>(documents, "backup-marker"),
-    applyLog: firstOfKind<ApplyLog>(documents, "apply-log"),
+    expectationSource: expectationDocument ? "document" : preCommit ? "pre-commit" : null,
+    lint: pick<LintReport>(documents, "sql-lint-report", "command-integrity"),
+    backup: pick<BackupMarker>(documents, "backup-marker", "backup"),
+    applyLog,
+    rollbackLog: rollback ? (rollback.document as ApplyLog) : null,
     deltaRows: deltaRows(expectation),
     createdTables,
     foreignKeys,

@@ -4,16 +4,18 @@
  *
  * The first form renders each document (default: stdin) with the template, or with the template
  * named after its kind, to stdout or --out. `bundle` writes the procedure's three markdown files
- * into --out (default: the evidence folder) and prints their names and sha256 as JSON.
+ * into --out (default: the evidence folder) and prints their names and sha256 as JSON, with
+ * whether each matches the file of that name the manifest lists (rendered when the app ran).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import { readText, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ExitCode, InputError, runCli, ToolError } from "@dieu44/plumbing/exit";
+import { parseDocument, readText, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { renderBundle, renderDocuments } from "./index.js";
+import { EvidenceManifestSchema, MANIFEST_FILE } from "./schema.js";
 
 const TOOL = "report-render";
 
@@ -103,23 +105,54 @@ async function renderCommand(args: Extract<Arguments, { command: "render" }>): P
   else await writeOut(text);
 }
 
-async function bundleCommand(args: Extract<Arguments, { command: "bundle" }>): Promise<void> {
+/**
+ * Renders into --out (default: the evidence folder). When the manifest already lists a file of
+ * the same name (markdown rendered when the evidence was written), the output reports whether the
+ * new rendering matches it; inside the evidence folder a differing file is never overwritten (exit 1).
+ */
+async function bundleCommand(args: Extract<Arguments, { command: "bundle" }>): Promise<ExitCode> {
   const { files } = renderBundle(args.evidenceDir, { templatesDir: args.templates });
+  const manifest = parseDocument(
+    EvidenceManifestSchema,
+    readFileSync(join(args.evidenceDir, MANIFEST_FILE), "utf8"),
+    join(args.evidenceDir, MANIFEST_FILE),
+  );
   const outDir = args.out ?? args.evidenceDir;
+  const intoEvidence = resolve(outDir) === resolve(args.evidenceDir);
+  const outputs = files.map((file) => {
+    const sha256 = createHash("sha256").update(file.content, "utf8").digest("hex");
+    const listed = manifest.files.find((entry) => entry.name === file.name)?.sha256 ?? null;
+    return { file, sha256, listed };
+  });
+  const changed = outputs.filter((output) => output.listed !== null && output.listed !== output.sha256);
+  if (intoEvidence && changed.length > 0) {
+    const names = changed.map((output) => output.file.name).join(", ");
+    throw new ToolError(
+      `${names}: the rendering differs from the file ${MANIFEST_FILE} lists; not overwritten (render elsewhere with --out DIR to compare)`,
+      ExitCode.CheckFailed,
+    );
+  }
   mkdirSync(outDir, { recursive: true });
-  const written = files.map((file) => {
+  const written = outputs.map(({ file, sha256, listed }) => {
     const path = join(outDir, file.name);
     writeFileAtomically(path, file.content);
-    const bytes = Buffer.byteLength(file.content, "utf8");
-    return { name: file.name, path, bytes, sha256: createHash("sha256").update(file.content, "utf8").digest("hex") };
+    return {
+      name: file.name,
+      path,
+      bytes: Buffer.byteLength(file.content, "utf8"),
+      sha256,
+      listedSha256: listed,
+      matchesListed: listed === null ? null : listed === sha256,
+    };
   });
   await writeOut(toJsonText({ files: written }));
+  return ExitCode.Passed;
 }
 
 await runCli(TOOL, async () => {
   const args = await parseArguments(hideBin(process.argv));
   if (!args) return ExitCode.Passed;
-  if (args.command === "bundle") await bundleCommand(args);
-  else await renderCommand(args);
+  if (args.command === "bundle") return bundleCommand(args);
+  await renderCommand(args);
   return ExitCode.Passed;
 });

@@ -93,6 +93,41 @@ describe("report-render", () => {
     expect(result.stderr).toMatch(/field files: diff\.json would overwrite another file/);
   });
 
+  it("bundle re-renders a folder whose manifest lists the markdown rendered before, and says whether it matches", () => {
+    const dir = copyEvidence("pass");
+    // As the dieu44 app does: render, write the three files, list them as markdown-report.
+    const first = runCli(["bundle", dir]);
+    expect(first.status).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { files: object[] };
+    for (const file of (JSON.parse(first.stdout) as { files: { name: string; bytes: number; sha256: string }[] }).files) {
+      manifest.files.push({ name: file.name, kind: "markdown-report", sha256: file.sha256, bytes: file.bytes });
+    }
+    writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
+    const again = runCli(["bundle", dir]);
+    expect(again.stderr).toBe("");
+    expect(again.status).toBe(0);
+    const files = (JSON.parse(again.stdout) as { files: { matchesListed: boolean | null }[] }).files;
+    expect(files.map((file) => file.matchesListed)).toEqual([true, true, true]);
+
+    // A different rendering never overwrites the listed file in the evidence folder (exit 1) ...
+    const reportPath = (JSON.parse(first.stdout) as { files: { path: string }[] }).files[2]!.path;
+    const reportBefore = readFileSync(reportPath, "utf8");
+    const templates = scratchDir();
+    writeFileSync(join(templates, "report.hbs"), "changed\n");
+    const refused = runCli(["bundle", dir, "--templates", templates]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      /report-2026-05-18\.md: the rendering differs from the file manifest\.json lists; not overwritten/,
+    );
+    expect(readFileSync(reportPath, "utf8")).toBe(reportBefore);
+    // ... and elsewhere it is written, with the mismatch reported.
+    const out = scratchDir();
+    const elsewhere = runCli(["bundle", dir, "--templates", templates, "--out", out]);
+    expect(elsewhere.status).toBe(0);
+    const written = (JSON.parse(elsewhere.stdout) as { files: { matchesListed: boolean | null }[] }).files;
+    expect(written.map((file) => file.matchesListed)).toEqual([true, true, false]);
+  });
+
   it("bundle writes into the evidence folder by default", () => {
     const dir = copyEvidence("blocked");
     const result = runCli(["bundle", dir]);

@@ -37,7 +37,6 @@ describe("default templates", () => {
     ["pass", "snapshot-after.json", "# Catalog snapshot of cutter_prod"],
     ["pass", "diff.json", "# Catalog diff"],
     ["pass", "expectation-result.json", "# Expectation result: PASS"],
-    ["rolled-back", "expectation-result.json", "# Expectation result: FAIL"],
     ["pass", "backup-marker.json", "# Backup marker "],
     ["pass", "lint-report.json", "# SQL lint report: PASS"],
     ["blocked", "apply-log.json", "# Apply log: rolled_back"],
@@ -52,9 +51,16 @@ describe("default templates", () => {
   });
 
   it("render an expected-delta", () => {
-    const log = readJson(join(EVIDENCE, "pass", "apply-log.json")) as { verification: { expectation: unknown } };
-    const markdown = render(null, log.verification.expectation);
+    const markdown = render(null, readJson(join(EVIDENCE, "pass", "expected-delta.json")));
     expect(markdown).toContain("| `foreign_key` | +8 |");
+    expect(tableProblems(markdown)).toEqual([]);
+  });
+
+  it("render a failed expectation result (the rolled-back run's pre-commit check)", () => {
+    const log = readJson(join(EVIDENCE, "rolled-back", "apply-log.json")) as { verification: { result: unknown } };
+    const markdown = render(null, log.verification.result);
+    expect(markdown.startsWith("# Expectation result: FAIL\n")).toBe(true);
+    expect(markdown).toContain("| `privilege` | no change | 12 | 0 | 0 | **NO** |");
     expect(tableProblems(markdown)).toEqual([]);
   });
 });
