@@ -1,6 +1,7 @@
 /**
  * The catalog queries: one set-based query per object kind over the whole scope (never one per
- * table), chosen by server_version_num. Parameter $1 is always the array of in-scope namespace oids.
+ * table), chosen by server_version_num. Parameter $1 is always the array of in-scope namespace oids;
+ * $2 of the per-kind queries the extension members to leave out (extensionMembersQuery).
  */
 
 /** Oldest server the queries support (pg_trigger.tgparentid arrived in 13). */
@@ -26,20 +27,24 @@ function aclText(aclExpression: string, kind: "n" | "r" | "s" | "f", ownerExpres
 }
 
 /**
- * Excludes objects that belong to an extension: the extension itself is what the snapshot records.
- * NOT IN over a small set runs as one hashed subplan, not one pg_depend probe per row.
+ * Objects that belong to an extension, per catalog: left out, since the extension itself is what
+ * the snapshot records. Read once and passed to the other queries as an oid array, because a
+ * pg_depend scan in every (partitioned) query would cost more than the query itself.
  */
-function notExtensionMember(catalog: "pg_class" | "pg_type" | "pg_proc", oidExpression: string): string {
-  return `${oidExpression} not in (select dep.objid from pg_depend dep
-                                    where dep.classid = '${catalog}'::regclass and dep.objsubid = 0 and dep.deptype = 'e')`;
-}
+export const extensionMembersQuery = `
+select coalesce(array_agg(d.objid) filter (where d.classid = 'pg_class'::regclass), '{}') as relations,
+       coalesce(array_agg(d.objid) filter (where d.classid = 'pg_type'::regclass), '{}') as types,
+       coalesce(array_agg(d.objid) filter (where d.classid = 'pg_proc'::regclass), '{}') as routines
+  from pg_depend d
+ where d.deptype = 'e' and d.objsubid = 0
+   and d.classid in ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)`;
 
 /**
- * Tables in scope (as alias c): ordinary, partitioned and foreign, not extension members.
- * $2/$3 split the tables into $2 partitions by a hash of the oid and keep partition $3, so that
- * several connections sharing one exported snapshot can each read a part.
+ * Tables in scope (as alias c): ordinary, partitioned and foreign; $4 the extension members left
+ * out. $2/$3 split the tables into $2 partitions by a hash of the oid and keep partition $3, so
+ * that several connections sharing one exported snapshot can each read a part.
  */
-const tableFilter = `c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f') and ${notExtensionMember("pg_class", "c.oid")}
+const tableFilter = `c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f') and c.oid <> all($4::oid[])
    and (hashoid(c.oid) & 2147483647) % $2::int = $3::int`;
 
 /** Exported so that worker connections read the very same snapshot (SET TRANSACTION SNAPSHOT). */
@@ -173,7 +178,7 @@ select n.nspname as schema, c.relname as name, c.relkind as kind, pg_get_userbyi
        pg_get_viewdef(c.oid) as definition,
        ${aclText("c.relacl", "r", "c.relowner")} as acl
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
- where c.relnamespace = any($1::oid[]) and c.relkind in ('v', 'm') and ${notExtensionMember("pg_class", "c.oid")}`;
+ where c.relnamespace = any($1::oid[]) and c.relkind in ('v', 'm') and c.oid <> all($2::oid[])`;
 
 /** The owning column comes from the sequence's auto ('a', serial) or internal ('i', identity) dependency. */
 export const sequencesQuery = `
@@ -194,13 +199,13 @@ select n.nspname as schema, c.relname as name, pg_get_userbyid(c.relowner)::text
      where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.objsubid = 0
        and d.refclassid = 'pg_class'::regclass and d.refobjsubid > 0 and d.deptype in ('a', 'i')
      limit 1) ob on true
- where c.relnamespace = any($1::oid[]) and ${notExtensionMember("pg_class", "c.oid")}`;
+ where c.relnamespace = any($1::oid[]) and c.oid <> all($2::oid[])`;
 
 export const enumsQuery = `
 select n.nspname as schema, t.typname as name, pg_get_userbyid(t.typowner)::text as owner,
        array(select e.enumlabel::text from pg_enum e where e.enumtypid = t.oid order by e.enumsortorder) as labels
   from pg_type t join pg_namespace n on n.oid = t.typnamespace
- where t.typnamespace = any($1::oid[]) and t.typtype = 'e' and ${notExtensionMember("pg_type", "t.oid")}`;
+ where t.typnamespace = any($1::oid[]) and t.typtype = 'e' and t.oid <> all($2::oid[])`;
 
 /** Domain NOT NULL is typnotnull (17+ also stores it as contype 'n', left out here). */
 export const domainsQuery = `
@@ -209,7 +214,7 @@ select n.nspname as schema, t.typname as name, pg_get_userbyid(t.typowner)::text
        coalesce((select json_agg(json_build_object('name', co.conname, 'definition', pg_get_constraintdef(co.oid)))
                    from pg_constraint co where co.contypid = t.oid and co.contype = 'c'), '[]'::json) as checks
   from pg_type t join pg_namespace n on n.oid = t.typnamespace
- where t.typnamespace = any($1::oid[]) and t.typtype = 'd' and ${notExtensionMember("pg_type", "t.oid")}`;
+ where t.typnamespace = any($1::oid[]) and t.typtype = 'd' and t.oid <> all($2::oid[])`;
 
 /** Stand-alone composite types only (relkind 'c'), not the row types of tables and views. */
 export const compositeTypesQuery = `
@@ -221,7 +226,7 @@ select n.nspname as schema, t.typname as name, pg_get_userbyid(t.typowner)::text
   from pg_type t
   join pg_namespace n on n.oid = t.typnamespace
   join pg_class c on c.oid = t.typrelid and c.relkind = 'c'
- where t.typnamespace = any($1::oid[]) and t.typtype = 'c' and ${notExtensionMember("pg_type", "t.oid")}`;
+ where t.typnamespace = any($1::oid[]) and t.typtype = 'c' and t.oid <> all($2::oid[])`;
 
 /** Bodies are hashed on the server: they can be large and only a change matters. */
 export function routinesQuery(versionNum: number): string {
@@ -237,7 +242,7 @@ select n.nspname as schema, p.proname as name, pg_get_function_identity_argument
   from pg_proc p
   join pg_namespace n on n.oid = p.pronamespace
   join pg_language l on l.oid = p.prolang
- where p.pronamespace = any($1::oid[]) and ${notExtensionMember("pg_proc", "p.oid")}`;
+ where p.pronamespace = any($1::oid[]) and p.oid <> all($2::oid[])`;
 }
 
 /** $2 true: every extension of the database (unscoped snapshot); else those installed in scope. */

@@ -300,7 +300,7 @@ interface TableReadings {
  */
 async function readTablePartition(
   client: pg.Client,
-  scope: [number[], number, number],
+  scope: [number[], number, number, number[]],
   versionNum: number,
   readings: TableReadings,
   progress: ProgressCounter,
@@ -541,6 +541,13 @@ async function joinSnapshot(workers: pg.Client[], snapshotId: string, options: S
   return joined.filter((worker): worker is pg.Client => worker !== null);
 }
 
+/** Oids of objects that belong to an extension, per catalog (extensionMembersQuery). */
+interface ExtensionMembers {
+  relations: number[];
+  types: number[];
+  routines: number[];
+}
+
 interface OtherObjects {
   views: View[];
   sequences: Sequence[];
@@ -556,17 +563,19 @@ interface OtherObjects {
 async function readOtherObjects(
   client: pg.Client,
   namespaceOids: number[],
+  excluded: ExtensionMembers,
   requestedSchemas: string[] | null,
   roleNames: string[],
   version: number,
   progress: ProgressCounter,
 ): Promise<OtherObjects> {
-  const scope = [namespaceOids];
+  const relations = [namespaceOids, excluded.relations];
+  const types = [namespaceOids, excluded.types];
   const views: View[] = [];
   await streamRows<{ schema: string; name: string; kind: string; owner: string; definition: string; acl: string[] }>(
     client,
     queries.viewsQuery,
-    scope,
+    relations,
     (row) => {
       views.push({
         acl: parseAcl(row.acl),
@@ -596,7 +605,7 @@ async function readOtherObjects(
     owned_table: string | null;
     owned_column: string | null;
     acl: string[];
-  }>(client, queries.sequencesQuery, scope, (row) => {
+  }>(client, queries.sequencesQuery, relations, (row) => {
     sequences.push({
       acl: parseAcl(row.acl),
       cycle: row.cycle,
@@ -618,7 +627,7 @@ async function readOtherObjects(
   progress.step();
 
   const enums: EnumType[] = [];
-  await streamRows<EnumType>(client, queries.enumsQuery, scope, (row) => {
+  await streamRows<EnumType>(client, queries.enumsQuery, types, (row) => {
     enums.push({ labels: row.labels, name: row.name, owner: row.owner, schema: row.schema });
   });
   enums.sort(byQualifiedName);
@@ -633,7 +642,7 @@ async function readOtherObjects(
     not_null: boolean;
     default: string | null;
     checks: { name: string; definition: string }[];
-  }>(client, queries.domainsQuery, scope, (row) => {
+  }>(client, queries.domainsQuery, types, (row) => {
     domains.push({
       baseType: row.base_type,
       checks: row.checks
@@ -650,7 +659,7 @@ async function readOtherObjects(
   progress.step();
 
   const compositeTypes: CompositeType[] = [];
-  await streamRows<CompositeType>(client, queries.compositeTypesQuery, scope, (row) => {
+  await streamRows<CompositeType>(client, queries.compositeTypesQuery, types, (row) => {
     compositeTypes.push({
       attributes: row.attributes.map((attribute) => ({ name: attribute.name, type: attribute.type })),
       name: row.name,
@@ -674,7 +683,7 @@ async function readOtherObjects(
     owner: string;
     body_sha256: string;
     acl: string[];
-  }>(client, queries.routinesQuery(version), scope, (row) => {
+  }>(client, queries.routinesQuery(version), [namespaceOids, excluded.routines], (row) => {
     routines.push({
       acl: parseAcl(row.acl),
       bodySha256: row.body_sha256,
@@ -767,6 +776,7 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
     if (!found.has(name)) schemas.push({ acl: [], exists: false, name, owner: null });
   }
   schemas.sort(byName);
+  const excluded = (await client.query(queries.extensionMembersQuery)).rows[0] as ExtensionMembers;
   progress.step();
 
   // The work as a queue of tasks that every connection pulls from until it is empty: a worker
@@ -775,12 +785,12 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   let others: OtherObjects | undefined;
   const tasks: ((reader: pg.Client) => Promise<void>)[] = [
     async (reader) => {
-      others = await readOtherObjects(reader, namespaceOids, requestedSchemas, roleNames, version, progress);
+      others = await readOtherObjects(reader, namespaceOids, excluded, requestedSchemas, roleNames, version, progress);
     },
     ...Array.from(
       { length: partitions },
       (_, partition) => (reader: pg.Client) =>
-        readTablePartition(reader, [namespaceOids, partitions, partition], version, readings, progress),
+        readTablePartition(reader, [namespaceOids, partitions, partition, excluded.relations], version, readings, progress),
     ),
   ];
   const drain = async (reader: pg.Client) => {
