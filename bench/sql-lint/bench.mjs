@@ -127,6 +127,18 @@ for (let i = 0; i < 5; i++) {
   if (!report.pass) throw new Error("the benchmark artifact should pass its policy");
 }
 
+// Where a cold run's CPU goes (fresh processes, medians of 3).
+const phaseRuns = [];
+for (let i = 0; i < 3; i++) {
+  const result = spawnSync(process.execPath, [join(ROOT, "bench", "sql-lint", "phases.mjs"), artifact, policy], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`phases.mjs failed: ${result.stderr}`);
+  phaseRuns.push(JSON.parse(result.stdout));
+}
+const phases = Object.fromEntries(Object.keys(phaseRuns[0]).map((key) => [key, median(phaseRuns.map((run) => run[key]))]));
+
 const summary = {
   statements,
   artifactBytes: bytes.length,
@@ -149,6 +161,7 @@ const summary = {
     };
   }),
   libraryLintWarmMedianMs: Math.round(median(inProcess)),
+  coldRunCpuPhasesMs: phases,
 };
 rmSync(timeFile, { force: true });
 
