@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { createBackup, parseDuration, verifyBackup } from "@dieu44/backup-marker";
 import { type CatalogSnapshot, CatalogSnapshotSchema, snapshot } from "@dieu44/catalog-snapshot";
 import { check } from "@dieu44/drift-diff";
-import { type ConnectionSpec, describeConnection, resolveConnection } from "@dieu44/plumbing/connection";
+import { type ConnectionSpec, describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
 import { EnvironmentError, ToolError } from "@dieu44/plumbing/exit";
 import { parseDocument } from "@dieu44/plumbing/json-io";
 import { redact } from "@dieu44/plumbing/redact";
@@ -194,15 +194,16 @@ function block(ctx: Context, rootCause: string, basis: string): void {
   ctx.state.basis.push(basis);
 }
 
+/** A read-only snapshot of the plan's schema with the apply role's privilege facts. */
+function snapshotScope(ctx: Context, applicationName: string): Promise<CatalogSnapshot> {
+  return snapshot(ctx.connectionUrl, { schemas: [ctx.plan.target.schema], privilegesFor: [ctx.plan.applyRole], applicationName });
+}
+
 /** P1: read-only preflight on a snapshot of the plan's schema. */
 async function preflight(ctx: Context): Promise<boolean> {
   const { plan, evidence } = ctx;
   const step = new StepRecorder("P1_preflight", STEP_TITLES.P1_preflight, ctx.clock);
-  const before = await snapshot(ctx.connectionUrl, {
-    schemas: [plan.target.schema],
-    privilegesFor: [plan.applyRole],
-    applicationName: "dieu44-preflight",
-  });
+  const before = await snapshotScope(ctx, "dieu44-preflight");
   ctx.state.before = before;
   step.documents.push(await evidence.writeDocument("snapshot-before.json", before, "before"));
 
@@ -451,11 +452,7 @@ async function applyArtifact(ctx: Context): Promise<boolean> {
   }
 
   // rolled_back (error or failed pre-commit verification) or unknown: ask the catalog, never assume.
-  const after = await snapshot(ctx.connectionUrl, {
-    schemas: [plan.target.schema],
-    privilegesFor: [plan.applyRole],
-    applicationName: "dieu44-verify",
-  });
+  const after = await snapshotScope(ctx, "dieu44-verify");
   step.documents.push(await evidence.writeDocument("snapshot-after.json", after, "after"));
   const drift = schemaDrift(before, after, plan);
   step.documents.push(await evidence.writeDocument("diff.json", drift, "apply-diff"));
@@ -555,11 +552,7 @@ async function verification(ctx: Context): Promise<boolean> {
   const { plan, evidence, state } = ctx;
   const before = state.before as CatalogSnapshot;
   const step = new StepRecorder("verification", STEP_TITLES.verification, ctx.clock);
-  const after = await snapshot(ctx.connectionUrl, {
-    schemas: [plan.target.schema],
-    privilegesFor: [plan.applyRole],
-    applicationName: "dieu44-verify",
-  });
+  const after = await snapshotScope(ctx, "dieu44-verify");
   step.documents.push(await evidence.writeDocument("snapshot-after.json", after, "after"));
   const delta = applyDelta(before, after, plan);
   step.documents.push(await evidence.writeDocument("diff.json", delta, "apply-diff"));
@@ -648,11 +641,7 @@ async function rollbackIfSafe(ctx: Context, after: CatalogSnapshot): Promise<voi
     },
   );
   step.documents.push(await evidence.writeDocument("rollback-apply-log.json", log, "rollback"));
-  const restored = await snapshot(ctx.connectionUrl, {
-    schemas: [plan.target.schema],
-    privilegesFor: [plan.applyRole],
-    applicationName: "dieu44-verify",
-  });
+  const restored = await snapshotScope(ctx, "dieu44-verify");
   step.documents.push(await evidence.writeDocument("snapshot-after-rollback.json", restored, "after-rollback"));
   const remaining = schemaDrift(before, restored, plan);
   step.documents.push(await evidence.writeDocument("diff-after-rollback.json", remaining, "rollback-diff"));
@@ -682,7 +671,7 @@ async function rollbackIfSafe(ctx: Context, after: CatalogSnapshot): Promise<voi
 async function rollbackAssumptions(ctx: Context, after: CatalogSnapshot): Promise<{ nonEmpty: string[]; dependents: string[] }> {
   const { plan } = ctx;
   const created = after.tables.filter((table) => table.schema === plan.target.schema && plan.target.tables.includes(table.name));
-  const client = new pg.Client({ ...toClientConfig(ctx), application_name: "dieu44-rollback-check" });
+  const client = new pg.Client(toPgConfig({ ...ctx.spec, applicationName: "dieu44-rollback-check" }));
   await client.connect();
   try {
     await client.query("begin isolation level repeatable read, read only");
@@ -711,13 +700,6 @@ async function rollbackAssumptions(ctx: Context, after: CatalogSnapshot): Promis
   } finally {
     await client.end();
   }
-}
-
-function toClientConfig(ctx: Context): pg.ClientConfig {
-  const { spec } = ctx;
-  const config: pg.ClientConfig = { host: spec.host, port: spec.port, user: spec.user, database: spec.database };
-  if (spec.password !== undefined) config.password = spec.password;
-  return config;
 }
 
 interface PreviousEvidence {
