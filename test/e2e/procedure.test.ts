@@ -2,12 +2,22 @@
  * The Điều 44 procedure end to end on the harness's real server: each test asserts the catalog
  * afterwards and the report's fields, for every branch of the seed's failure tree.
  */
+
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Plan, runProcedure } from "@dieu44/dieu44";
-import { bootstrapFixture, dumpableServers, FIXTURE_DIR, query, type ServerInfo, serverUrl } from "@dieu44/test-harness";
+import {
+  bootstrapFixture,
+  dumpableServers,
+  FIXTURE_DIR,
+  query,
+  REPO_ROOT,
+  type ServerInfo,
+  serverUrl,
+} from "@dieu44/test-harness";
 import { describe, expect, it } from "vitest";
 
 const ARTIFACT = join(FIXTURE_DIR, "ws-q5-registry-substrate-ddl.sql");
@@ -129,6 +139,52 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
         });
         expect(await catalogState(server, database)).toEqual(before);
         expect(report(outcome)).toMatch(/root_cause: apply_role_lacks_CREATE_on_schema/);
+      });
+
+      it("preflight is read-only (P1 and P3); rehearse applies, verifies and rolls back", async () => {
+        const database = await bootstrapFixture(server);
+        const before = await catalogState(server, database);
+        const { planPath } = writePlan(server, database, "plan.json");
+        const checked = await run(server, database, planPath, "workflow_admin", { mode: "preflight" });
+        expect(checked.result.status).toBe("PASS");
+        expect(checked.result.steps.map((step) => step.id)).toEqual(["P1_preflight", "P3_command_integrity"]);
+        const rehearsed = await run(server, database, planPath, "workflow_admin", { mode: "rehearse" });
+        expect(rehearsed.result.status).toBe("PASS");
+        const applyLog = JSON.parse(readFileSync(join(rehearsed.evidenceDir, "apply-log.json"), "utf8"));
+        expect(applyLog).toMatchObject({ dryRun: true, outcome: "rolled_back" });
+        expect(applyLog.verification.passed).toBe(true);
+        expect(await catalogState(server, database)).toEqual(before);
+      });
+
+      it("CLI: a bad plan exits 2; an unreachable server exits 3 without showing the password", () => {
+        const cli = join(REPO_ROOT, "apps/dieu44/bin/dieu44.js");
+        const missing = spawnSync(process.execPath, [cli, "run", "--plan", "/nonexistent/plan.json"], { encoding: "utf8" });
+        expect(missing.status).toBe(2);
+        expect(missing.stderr).toMatch(/dieu44: .*plan\.json: cannot read plan/);
+        const { planPath } = writePlan(server, "cutter_prod", "plan.json");
+        const evidence = mkdtempSync(join(tmpdir(), "dieu44-unreachable-"));
+        const secret = "unreachable-Secret-77";
+        const down = spawnSync(
+          process.execPath,
+          [
+            cli,
+            "run",
+            "--plan",
+            planPath,
+            "--evidence",
+            evidence,
+            "--url",
+            `postgres://workflow_admin:${secret}@127.0.0.1:1/cutter_prod`,
+          ],
+          { encoding: "utf8", env: { ...process.env, PGPASSWORD: "pgpassword-Secret-78" } },
+        );
+        expect(down.status).toBe(3);
+        expect(down.stdout).toMatch(/BLOCKED/);
+        const written = readdirSync(evidence).map((name) => readFileSync(join(evidence, name), "utf8"));
+        for (const text of [down.stdout, down.stderr, ...written]) {
+          expect(text).not.toContain(secret);
+          expect(text).not.toContain("pgpassword-Secret-78");
+        }
       });
 
       it("BLOCKED on the wrong cluster", async () => {
