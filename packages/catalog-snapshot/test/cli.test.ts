@@ -52,6 +52,7 @@ describe("catalog-snapshot CLI", () => {
       ["--schema", "a", "stray"],
       ["--statement-timeout-ms", "soon"],
       ["--privileges-for="],
+      ["--jobs", "0"],
     ]) {
       const result = await runCli(args);
       expect(result.status, args.join(" ")).toBe(2);
