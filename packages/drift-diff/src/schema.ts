@@ -62,19 +62,25 @@ export const EXPECTED_DELTA_FORMAT_VERSION = 1;
  * What an apply is expected to change. `check(diff, expectation)` evaluates every change of the
  * diff once, in this order, and reports at most one violation per change:
  *  1. Objects inside a table whose own addition or removal is already a violation (its columns,
- *     constraints, defaults, indexes, ...) are reported with that table, not again.
- *  2. An addition of a kind listed in `counts` is counted (the total is compared below).
- *  3. A table in `tablesAdded` and the columns of such a table are expected.
- *  4. A change of a kind in `mustNotChange` is a violation ("must-not-change").
- *  5. The constraints of a table in `tablesAdded` are expected (they are governed by `counts`
- *     and `mustNotChange` only). Defaults, identities, triggers, indexes, privileges and row
+ *     constraints, defaults, indexes, ACL entries, owned sequences) are listed in that table's
+ *     violation (`related`), not reported or counted again.
+ *  2. A table of `tablesAdded` that the diff shows as added is expected (and counted when
+ *     `counts.table` is given).
+ *  3. A change outside the scope (a schema not in `scope.schemas`, and not inside an expected
+ *     table) is a violation "outside-scope" with `nothingElse`; without it, it is ignored and
+ *     not counted. Objects without a schema (roles) are in scope.
+ *  4. Any other added table is a violation "unexpected-table".
+ *  5. An addition of a kind listed in `counts` is counted; each total is compared at the end
+ *     ("count-mismatch", listing the counted objects in `related`).
+ *  6. Columns added to an expected table are expected.
+ *  7. A change of a kind in `mustNotChange` is a violation "must-not-change".
+ *  8. Constraints added to an expected table are expected (governed by `counts` and
+ *     `mustNotChange` only). Defaults, identities, triggers, indexes, ACL entries and row
  *     security on the new tables are not: they must be counted or they are unexplained.
- *  6. With `nothingElse`, anything left is a violation: "unexplained-change" inside the scope,
- *     "outside-scope" in a schema outside it. Without `nothingElse`, changes outside the scope
- *     are ignored entirely (they are not counted either).
- * An added table in scope that is not in `tablesAdded` is always a violation ("unexpected-table"),
- * and so is every name of `tablesAdded` that the diff does not show as added ("table-missing").
- * Objects without a schema (roles) count as in scope.
+ *  9. With `nothingElse`, anything left is a violation "unexplained-change".
+ * Then every name of `tablesAdded` the diff does not show as added is a violation
+ * "table-missing", and "scope-not-covered" is reported for each schema or kind the expectation
+ * speaks about that the diff left out (a diff filtered by schema or kind).
  */
 export const ExpectedDeltaSchema = z.object({
   kind: z.literal(EXPECTED_DELTA_KIND),
