@@ -16,6 +16,7 @@ import os, { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startCluster } from "@dieu44/ephemeral-pg";
+import { apply } from "@dieu44/tx-apply";
 import pg from "pg";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -166,6 +167,23 @@ try {
     const order = run % 2 ? ["psql", "tx-apply"] : ["tx-apply", "psql"];
     for (const tool of order) await runOnce(tool, true);
   }
+  // For the analysis only: the library called in this (already warm) process, so node start-up,
+  // module loading and a cold JIT are out of the picture; what is left is the apply itself.
+  const inProcess = [];
+  for (let run = 1; run <= 3; run++) {
+    const database = await freshDatabase();
+    const started = process.hrtime.bigint();
+    const applyLog = await apply(
+      { url: `postgres://${role}@${cluster.host}:${cluster.port}/${database}`, env: { PGPASSWORD: rolePassword } },
+      { path: file },
+      { role, expectSystemIdentifier: systemIdentifier, sha256 },
+    );
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (applyLog.outcome !== "committed") throw new Error(`in-process apply: ${applyLog.outcome}`);
+    inProcess.push({ seconds: Number(seconds.toFixed(3)), statementsMs: Math.round(applyLog.timings.statementsMs) });
+    await admin.query(`DROP DATABASE ${database}`);
+    log(`in-process apply(): ${seconds.toFixed(3)} s (statements ${Math.round(applyLog.timings.statementsMs)} ms)`);
+  }
   await admin.end();
 
   const summary = Object.fromEntries(
@@ -206,6 +224,7 @@ try {
     target: "tx-apply median <= 1.2 x psql median",
     targetMet: ratio <= 1.2,
     txApplyPhaseMediansMs: phaseMedians,
+    inProcessApply: inProcess,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } finally {
