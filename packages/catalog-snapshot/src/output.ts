@@ -9,14 +9,16 @@ import { InputError } from "@dieu44/plumbing/exit";
 
 const INDENT = "  ";
 
+/** Elements of a top-level list printed per JSON.stringify call: few calls, pieces of about a megabyte. */
+const ELEMENTS_PER_PIECE = 256;
+
 /**
- * Pretty JSON of `value` as it appears at nesting depth 2 (an element of a top-level list),
- * without its leading indentation. Wrapping it in two arrays lets JSON.stringify do the indenting:
- * "[\n  [\n    " + element + "\n  ]\n]".
+ * Pretty JSON of consecutive elements of a top-level list, as they appear in the document (each
+ * indented four spaces, separated by ",\n"). Wrapping them in an array inside an array lets
+ * JSON.stringify do the indenting: "[\n  [\n" + elements + "\n  ]\n]".
  */
-function elementText(value: unknown): string {
-  if (value === undefined || typeof value === "function" || typeof value === "symbol") return "null";
-  return JSON.stringify([[value]], null, 2).slice(10, -6);
+function elementsText(elements: readonly unknown[]): string {
+  return JSON.stringify([elements], null, 2).slice(6, -6);
 }
 
 /** Pretty JSON of a top-level member's value (depth 1), without leading indentation. */
@@ -24,7 +26,7 @@ function memberText(value: unknown): string {
   return JSON.stringify([value], null, 2).slice(4, -2);
 }
 
-/** Pieces whose concatenation equals toJsonText(doc); top-level lists are split per element. */
+/** Pieces whose concatenation equals toJsonText(doc); top-level lists are split into runs of elements. */
 export function* jsonTextPieces(doc: object): Generator<string> {
   const members = Object.entries(doc).filter(
     ([, value]) => value !== undefined && typeof value !== "function" && typeof value !== "symbol",
@@ -39,8 +41,9 @@ export function* jsonTextPieces(doc: object): Generator<string> {
     const tail = m < members.length - 1 ? ",\n" : "\n";
     if (Array.isArray(value) && value.length > 0) {
       yield `${INDENT}${JSON.stringify(key)}: [\n`;
-      for (let i = 0; i < value.length; i += 1) {
-        yield `${INDENT.repeat(2)}${elementText(value[i])}${i < value.length - 1 ? ",\n" : "\n"}`;
+      for (let start = 0; start < value.length; start += ELEMENTS_PER_PIECE) {
+        const end = Math.min(start + ELEMENTS_PER_PIECE, value.length);
+        yield `${elementsText(value.slice(start, end))}${end < value.length ? ",\n" : "\n"}`;
       }
       yield `${INDENT}]${tail}`;
     } else {

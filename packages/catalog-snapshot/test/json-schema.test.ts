@@ -67,6 +67,7 @@ describe("output", () => {
       { a: [] },
       { a: [1, { b: [], c: { d: [null, 'x\n"y'] } }], e: null, f: undefined, g: "🐘" },
       { list: [undefined, [], {}] },
+      { many: Array.from({ length: 600 }, (_, i) => ({ i, nested: [i, { deep: [] }] })), after: "x" },
     ];
     for (const doc of docs) expect([...jsonTextPieces(doc)].join("")).toBe(`${JSON.stringify(doc, null, 2)}\n`);
   });
