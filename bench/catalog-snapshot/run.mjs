@@ -3,20 +3,25 @@
 // major). Each table: 8 columns, a primary key, a foreign key, a UNIQUE constraint and one more index.
 //
 //   npx tsc -p packages/catalog-snapshot/tsconfig.build.json   # build first
-//   node bench/catalog-snapshot/run.mjs                        # BENCH_TABLES=500 BENCH_RUNS=3 for a quick check
+//   node bench/catalog-snapshot/run.mjs                        # --tables=500 --runs=3 for a quick check
 //
 // Wall time and peak RSS of each child come from /usr/bin/time -v (maximum resident set size).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startCluster } from "@dieu44/ephemeral-pg";
 import pg from "pg";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const tables = Number(process.env.BENCH_TABLES ?? 10_000);
-const runs = Number(process.env.BENCH_RUNS ?? 5);
+/** `--tables=N` and `--runs=N` (defaults: the issue's 10,000 tables, 5 runs). */
+function flag(name, fallback) {
+  const match = process.argv.find((arg) => arg.startsWith(`--${name}=`));
+  return match ? Number(match.slice(name.length + 3)) : fallback;
+}
+const tables = flag("tables", 10_000);
+const runs = flag("runs", 5);
 const schema = "bench";
 const cli = join(repoRoot, "packages", "catalog-snapshot", "bin", "catalog-snapshot.js");
 const pgDump = "/usr/bin/pg_dump";
@@ -106,9 +111,10 @@ try {
   const dumpOut = join(work, "dump.sql");
   const commands = {
     "catalog-snapshot": [process.execPath, [cli, "--schema", schema, "--out", snapshotOut]],
-    "pg_dump": [pgDump, ["--schema-only", "--schema", schema, "--file", dumpOut]],
+    pg_dump: [pgDump, ["--schema-only", "--schema", schema, "--file", dumpOut]],
   };
   const results = { "catalog-snapshot": [], pg_dump: [] };
+  const loadBefore = loadavg()[0];
   // Warm-up of both (caches), then alternate so background load hits both alike.
   for (const [command, args] of Object.values(commands)) measure(command, args, env);
   for (let run = 1; run <= runs; run += 1) {
@@ -126,6 +132,9 @@ try {
     server: `PostgreSQL ${cluster.major} (${cluster.source})`,
     pgDump: spawnSync(pgDump, ["--version"], { encoding: "utf8" }).stdout.trim(),
     node: process.version,
+    cpus: cpus().length,
+    // The machine may be shared: the 1-minute load average before and after the timed runs.
+    loadAverage: { before: Number(loadBefore.toFixed(2)), after: Number(loadavg()[0].toFixed(2)) },
     schemaBuildSeconds: Number(buildSeconds.toFixed(1)),
     catalogCounts: counts,
     snapshotTables: snapshot.tables.length,
