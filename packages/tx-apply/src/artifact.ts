@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { InputError } from "@dieu44/plumbing/exit";
-import { type ScriptStatement, splitScript } from "@dieu44/sql-lint";
+// The splitter alone: loading the linter's rules too would add ~0.2 s to every apply's start-up.
+import { type ScriptStatement, splitScript } from "@dieu44/sql-lint/script";
 
 export interface ArtifactInput {
   path: string;
