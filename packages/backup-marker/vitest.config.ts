@@ -1,10 +1,3 @@
-import { defineConfig } from "vitest/config";
+import { harnessConfig } from "@dieu44/test-harness/vitest-config";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["@dieu44/test-harness/global-setup"],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-  },
-});
+export default harnessConfig();

@@ -1,10 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { harnessConfig } from "@dieu44/test-harness/vitest-config";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["@dieu44/test-harness/global-setup", "./test/build.global-setup.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-  },
-});
+// The CLI tests run the built dist: build it once before the run.
+export default harnessConfig({ globalSetup: ["./test/build.global-setup.ts"] });

@@ -1,10 +1,3 @@
-import { defineConfig } from "vitest/config";
+import { harnessConfig } from "./vitest-config.mjs";
 
-export default defineConfig({
-  test: {
-    include: ["*.test.ts"],
-    globalSetup: ["./global-setup.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-  },
-});
+export default harnessConfig({ include: ["*.test.ts"] });
