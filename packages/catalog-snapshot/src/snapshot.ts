@@ -173,9 +173,24 @@ async function snapshotInOwnTransaction(
   options: SnapshotOptions,
   openWorkers: WorkerFactory,
 ): Promise<CatalogSnapshot> {
-  await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  // Inside a transaction block a plain BEGIN only warns (25001), where BEGIN ISOLATION LEVEL could
+  // fail and abort the caller's transaction; committing it would be worse. So: plain BEGIN, refuse
+  // if it warned, then set the characteristics.
+  let alreadyInTransaction = false;
+  const onNotice = (notice: { code?: string }) => {
+    if (notice.code === "25001") alreadyInTransaction = true;
+  };
+  client.on("notice", onNotice);
   try {
-    await client.query(sessionSettings(options));
+    await client.query("BEGIN");
+  } finally {
+    client.removeListener("notice", onNotice);
+  }
+  if (alreadyInTransaction) {
+    throw new InputError("the client is already in a transaction: pass useCurrentTransaction to read inside it");
+  }
+  try {
+    await client.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; ${sessionSettings(options)}`);
     const doc = await readCatalog(client, options, openWorkers);
     await client.query("COMMIT");
     return doc;

@@ -399,6 +399,8 @@ describe.each(testServers().map((server) => [server.label, server] as const))(
         await client.query("begin");
         await client.query("set local statement_timeout = 12345; set local search_path = public");
         await client.query("create table public.uncommitted (id int primary key)");
+        // Without useCurrentTransaction the open transaction is refused, never committed.
+        await expect(snapshot(client, { schemas: ["public"] })).rejects.toThrow(/already in a transaction/);
         const inside = await snapshot(client, { schemas: ["public"], useCurrentTransaction: true });
         expect(inside.tables.map((t) => t.name)).toEqual(["uncommitted"]);
         const settings = await client.query(
