@@ -5,7 +5,7 @@
 
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Plan, runProcedure } from "@dieu44/dieu44";
@@ -202,6 +202,20 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
         const database = await bootstrapFixture(server);
         const first = await run(server, database, writePlan(server, database, "plan-attempt-1.json").planPath, "directus");
         expect(first.result.status).toBe("BLOCKED");
+
+        // Evidence of the previous attempt that does not match its manifest is bad input (exit 2).
+        const forged = mkdtempSync(join(tmpdir(), "dieu44-forged-"));
+        cpSync(first.evidenceDir, forged, { recursive: true });
+        writeFileSync(
+          join(forged, "snapshot-before.json"),
+          readFileSync(join(forged, "snapshot-before.json"), "utf8").replace("governance_law", "governance_lax"),
+        );
+        const refused = await run(server, database, writePlan(server, database, "plan.json").planPath, "workflow_admin", {
+          previousDir: forged,
+        });
+        expect(refused.exitCode).toBe(2);
+        expect(refused.result.verdict?.root_cause).toBe("invalid_input");
+        expect(refused.result.verdict?.basis.join(" ")).toMatch(/does not match the previous attempt's manifest/);
 
         // Drift: someone changes the schema between the attempts.
         await query(server, "alter table cutter_governance.governance_law add column note text", { database });

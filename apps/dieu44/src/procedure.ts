@@ -14,7 +14,7 @@ import { createBackup, parseDuration, verifyBackup } from "@dieu44/backup-marker
 import { type CatalogSnapshot, CatalogSnapshotSchema, snapshot } from "@dieu44/catalog-snapshot";
 import { check } from "@dieu44/drift-diff";
 import { type ConnectionSpec, describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
-import { EnvironmentError, ToolError } from "@dieu44/plumbing/exit";
+import { ExitCode, exitCodeFor, InputError } from "@dieu44/plumbing/exit";
 import { parseDocument } from "@dieu44/plumbing/json-io";
 import { redact } from "@dieu44/plumbing/redact";
 import { renderBundle } from "@dieu44/report-render";
@@ -67,8 +67,8 @@ export interface ProcedureOptions {
 export interface ProcedureOutcome {
   result: ProcedureResult;
   evidenceDir: string;
-  /** 0 PASS, 1 any other status, 3 when the environment prevented the procedure (no connection, no pg_dump). */
-  exitCode: 0 | 1 | 3;
+  /** 0 PASS, 1 any other status; 2 (bad input) or 3 (environment) when a step could not run at all. */
+  exitCode: 0 | 1 | 2 | 3;
 }
 
 /** What the steps found, gathered for the verdict and the report fields. */
@@ -84,7 +84,8 @@ interface RunState {
   rollbackStatus: RollbackStatus;
   tablesCreated: number;
   verificationSummary: string;
-  environmentFailure: boolean;
+  /** Set when a step could not run at all: 2 for bad input (e.g. --previous), 3 for the environment. */
+  failureExit?: 2 | 3;
   before?: CatalogSnapshot;
 }
 
@@ -135,7 +136,6 @@ export async function runProcedure(options: ProcedureOptions): Promise<Procedure
       rollbackStatus: "not_required",
       tablesCreated: 0,
       verificationSummary: "not run: the procedure stopped before verification",
-      environmentFailure: false,
     },
   };
 
@@ -166,8 +166,9 @@ export async function runProcedure(options: ProcedureOptions): Promise<Procedure
       const recorder = new StepRecorder(id, STEP_TITLES[id], clock);
       recorder.check("step completed", "yes", `no: ${message}`, false);
       ctx.state.steps.push(recorder.finish("failed", `The step could not complete: ${message}`, null));
-      ctx.state.environmentFailure = !(error instanceof ToolError) || error instanceof EnvironmentError;
-      block(ctx, ctx.state.environmentFailure ? "environment_failure" : "invalid_input", message);
+      const code = exitCodeFor(error);
+      ctx.state.failureExit = code === ExitCode.BadInput ? 2 : 3;
+      block(ctx, code === ExitCode.BadInput ? "invalid_input" : "environment_failure", message);
       if (id === "apply" || id === "verification") ctx.state.status = "STOP_AND_ESCALATE";
     }
   }
@@ -184,7 +185,7 @@ export async function runProcedure(options: ProcedureOptions): Promise<Procedure
   const rendered = await renderBundle(evidence.dir, { templatesDir: options.templatesDir });
   for (const file of rendered.files) await evidence.writeFile(file.name, file.content, "markdown-report");
   await evidence.writeManifest();
-  const exitCode = result.status === "PASS" ? 0 : ctx.state.environmentFailure ? 3 : 1;
+  const exitCode = result.status === "PASS" ? 0 : (ctx.state.failureExit ?? 1);
   return { result, evidenceDir: evidence.dir, exitCode };
 }
 
@@ -715,11 +716,11 @@ async function readPreviousEvidence(dir: string): Promise<PreviousEvidence> {
     const entry = manifest.files.find((file) => file.name === name);
     const path = join(dir, name);
     const bytes = await readFile(path).catch(() => {
-      throw new ToolError(`${path}: missing from the previous attempt's evidence`, 2);
+      throw new InputError(`${path}: missing from the previous attempt's evidence`);
     });
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     if (!entry || entry.sha256 !== sha256)
-      throw new ToolError(`${path}: does not match the previous attempt's manifest (sha256)`, 2);
+      throw new InputError(`${path}: does not match the previous attempt's manifest (sha256)`);
     return bytes.toString("utf8");
   };
   const plan = parseDocument(PlanSchema, await load("plan.json"), join(dir, "plan.json"));
@@ -731,7 +732,7 @@ async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch {
-    throw new ToolError(`${path}: cannot read the previous attempt's evidence`, 2);
+    throw new InputError(`${path}: cannot read the previous attempt's evidence`);
   }
 }
 
