@@ -7,6 +7,7 @@
 //   node bench/drift-diff/run.mjs        # BENCH_TABLES=500 BENCH_RUNS=3 for a quick check
 //
 // Wall time and peak RSS of each child come from /usr/bin/time -v (maximum resident set size).
+import { comparisonTool } from "../comparison-tools.mjs";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,7 +24,7 @@ const runs = Number(process.env.BENCH_RUNS ?? 5);
 const schema = "bench";
 const snapshotCli = join(repoRoot, "packages", "catalog-snapshot", "bin", "catalog-snapshot.js");
 const driftDiffCli = join(repoRoot, "packages", "drift-diff", "bin", "drift-diff.js");
-const migraCli = join(repoRoot, "node_modules", "@pgkit", "migra", "dist", "command.js");
+const migraCli = join(comparisonTool("@pgkit/migra"), "dist", "command.js");
 const pipelineScript = join(repoRoot, "bench", "drift-diff", "pipeline.mjs");
 
 const log = (message) => process.stderr.write(`${message}\n`);

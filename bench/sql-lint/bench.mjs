@@ -3,6 +3,7 @@
 // Needs the built package (npx tsc -p packages/sql-lint/tsconfig.build.json). No database is
 // involved: linting is offline, so no server is started. Runs are interleaved (sql-lint, squawk,
 // sql-lint, ...) so that load from other processes hits both tools alike.
+import { comparisonTool } from "../comparison-tools.mjs";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -56,8 +57,9 @@ const { splitScript } = await import(join(ROOT, "packages", "sql-lint", "dist", 
 const counted = (await splitScript(bytes)).statements.length;
 if (counted !== statements) throw new Error(`the artifact has ${counted} statements, not ${statements}`);
 
-const require = createRequire(join(ROOT, "package.json"));
-const squawkWrapper = join(ROOT, "node_modules", ".bin", "squawk");
+const squawkFolder = comparisonTool("squawk-cli");
+const require = createRequire(join(squawkFolder, "package.json"));
+const squawkWrapper = join(squawkFolder, "..", ".bin", "squawk");
 let squawkBinary = null;
 try {
   squawkBinary = require.resolve(`@squawk-cli/${process.platform}-${process.arch}/bin/squawk`);
