@@ -18,7 +18,16 @@ export function comparisonTool(name) {
     process.stderr.write(`installing ${name}@${VERSIONS[name]} into ${TOOLS_DIR} ...\n`);
     const result = spawnSync(
       "npm",
-      ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", TOOLS_DIR, `${name}@${VERSIONS[name]}`],
+      [
+        "install",
+        "--no-save",
+        "--no-package-lock",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        TOOLS_DIR,
+        `${name}@${VERSIONS[name]}`,
+      ],
       { stdio: ["ignore", "inherit", "inherit"] },
     );
     if (result.status !== 0) throw new Error(`could not install ${name}`);

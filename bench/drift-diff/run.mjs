@@ -7,7 +7,7 @@
 //   node bench/drift-diff/run.mjs        # BENCH_TABLES=500 BENCH_RUNS=3 for a quick check
 //
 // Wall time and peak RSS of each child come from /usr/bin/time -v (maximum resident set size).
-import { comparisonTool } from "../comparison-tools.mjs";
+
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +17,7 @@ import { CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { diff } from "@dieu44/drift-diff";
 import { startCluster } from "@dieu44/ephemeral-pg";
 import pg from "pg";
+import { comparisonTool } from "../comparison-tools.mjs";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const tables = Number(process.env.BENCH_TABLES ?? 10_000);

@@ -3,7 +3,7 @@
 // Needs the built package (npx tsc -p packages/sql-lint/tsconfig.build.json). No database is
 // involved: linting is offline, so no server is started. Runs are interleaved (sql-lint, squawk,
 // sql-lint, ...) so that load from other processes hits both tools alike.
-import { comparisonTool } from "../comparison-tools.mjs";
+
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { comparisonTool } from "../comparison-tools.mjs";
 import { generateArtifact } from "./generate.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
