@@ -1,23 +1,28 @@
 /**
- * Reading JSON documents from a file or `-` (stdin) with schema validation, and writing them.
+ * Reading input from a file or `-` (stdin), JSON documents with schema validation, and writing output.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { z } from "zod";
 import { InputError } from "./exit.js";
 
-/** Reads a whole file, or stdin when `path` is `-`. */
-export async function readText(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+/** Reads a whole file's bytes, or stdin when `path` is `-`. */
+export async function readBytes(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<Buffer> {
   if (path === "-") {
     const chunks: Buffer[] = [];
     for await (const chunk of stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-    return Buffer.concat(chunks).toString("utf8");
+    return Buffer.concat(chunks);
   }
   try {
-    return await readFile(path, "utf8");
+    return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(`${path}: cannot read file (${code ?? "error"})`, { cause: error });
   }
+}
+
+/** Reads a whole file as UTF-8 text, or stdin when `path` is `-`. */
+export async function readText(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  return (await readBytes(path, stdin)).toString("utf8");
 }
 
 /** Formats a zod issue path as `a.b[3].c`. */
@@ -81,4 +86,16 @@ export function writeOut(text: string, stream: NodeJS.WritableStream = process.s
       else resolve();
     });
   });
+}
+
+/** Writes a file whole or not at all (a temporary file beside it, then rename). */
+export async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, text, "utf8");
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new InputError(`${path}: cannot write file (${(error as NodeJS.ErrnoException).code ?? "error"})`, { cause: error });
+  }
 }

@@ -1,9 +1,12 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { InputError } from "../src/exit.js";
-import { parseDocument, readText } from "../src/json-io.js";
+import { parseDocument, readBytes, readText, writeFileAtomically } from "../src/json-io.js";
 
 const schema = z.object({
   kind: z.literal("thing"),
@@ -35,5 +38,25 @@ describe("json-io", () => {
     });
     expect(result.stdout).toBe("line 0\n");
     expect(result.stderr).toBe("");
+  });
+});
+
+describe("reading bytes and writing files", () => {
+  it("reads bytes from - or a file, and writes a file whole", async () => {
+    const bytes = await readBytes("-", Readable.from([Buffer.from([0xef, 0xbb]), Buffer.from([0xbf, 0x41])]));
+    expect([...bytes]).toEqual([0xef, 0xbb, 0xbf, 0x41]);
+    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
+    try {
+      const path = join(dir, "out.json");
+      await writeFileAtomically(path, "é\n");
+      expect([...(await readBytes(path))]).toEqual([...Buffer.from("é\n")]);
+      expect(readdirSync(dir)).toEqual(["out.json"]);
+      await expect(writeFileAtomically(join(dir, "missing", "x.json"), "x")).rejects.toThrow(
+        /x\.json: cannot write file \(ENOENT\)/,
+      );
+      expect(readdirSync(dir)).toEqual(["out.json"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
