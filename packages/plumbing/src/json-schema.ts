@@ -21,7 +21,7 @@ export interface JsonSchemaDocuments {
 }
 
 /** The file path and canonical text (two-space indent, final newline) of each document's JSON Schema. */
-export function jsonSchemaFiles({ dir, documents, io }: JsonSchemaDocuments): JsonSchemaFile[] {
+export function jsonSchemaFilesFor({ dir, documents, io }: JsonSchemaDocuments): JsonSchemaFile[] {
   const folder = dir instanceof URL ? fileURLToPath(dir) : dir;
   return Object.entries(documents).map(([kind, schema]) => ({
     path: join(folder, `${kind}.schema.json`),
