@@ -4,6 +4,7 @@
  * Writes the snapshot as JSON to stdout (or to --out, replaced atomically); progress on stderr.
  * A large catalog is read over up to --jobs connections sharing one exported snapshot.
  */
+import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
 import { createProgress } from "@dieu44/plumbing/progress";
 import yargs from "yargs";
@@ -23,9 +24,8 @@ interface Arguments {
   jobs: number;
 }
 
-/** Parses argv; usage errors become InputError (exit 2). Returns null when --help/--version printed. */
+/** Parses argv; usage errors become InputError (exit 2). Returns null when --help printed. */
 async function parseArguments(argv: string[]): Promise<Arguments | null> {
-  let printed = false;
   const parser = yargs(argv)
     .scriptName(TOOL)
     .usage("$0 [--url URL] [--schema NAME]... [--privileges-for ROLE]... [--out FILE] [--jobs N]")
@@ -56,34 +56,21 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
       default: DEFAULT_MAX_CONNECTIONS,
       describe: "most connections to read a large catalog with (one exported snapshot); 1 = one connection",
     })
-    .strict()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw new InputError(message || error?.message || "invalid arguments");
-    });
-  const parsed = await parser.parseAsync(argv, {}, (error, _argv, output) => {
-    if (!error && output) {
-      printed = true;
-      process.stdout.write(`${output}\n`);
-    }
-  });
-  if (printed) return null;
+    .strict();
+  const parsed = await parseCommandLine(parser, argv);
+  if (!parsed) return null;
   if (parsed._.length > 0) throw new InputError(`unexpected argument: ${String(parsed._[0])}`);
   const timeout = parsed.statementTimeoutMs;
   if (!Number.isInteger(timeout) || timeout < 0) throw new InputError("--statement-timeout-ms must be a non-negative integer");
-  // Repeated options arrive as an array, a single one as a string.
   const jobs = parsed.jobs;
   if (!Number.isInteger(jobs) || jobs < 1) throw new InputError("--jobs must be a positive integer");
-  const names = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat().map(String));
-  for (const name of [...names(parsed.schema), ...names(parsed.privilegesFor)]) {
+  for (const name of [...optionValues(parsed.schema), ...optionValues(parsed.privilegesFor)]) {
     if (name === "") throw new InputError("--schema and --privileges-for need a non-empty name");
   }
   return {
     url: parsed.url,
-    schema: names(parsed.schema),
-    privilegesFor: names(parsed.privilegesFor),
+    schema: optionValues(parsed.schema),
+    privilegesFor: optionValues(parsed.privilegesFor),
     out: parsed.out,
     statementTimeoutMs: timeout,
     jobs,
