@@ -1,4 +1,5 @@
 import { type CatalogSnapshot, CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
+import { fromStdinToken, parseCommandLine, protectStdinDash } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
 import { readDocument, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
 import yargs from "yargs";
@@ -42,13 +43,10 @@ function render(document: CatalogDiff | ExpectationResult, format: Format): stri
   return toJsonText(document);
 }
 
-/** yargs-parser turns a lone `-` into an empty string or `true`; carry it through as a token. */
-const STDIN_TOKEN = "\u0000stdin";
-const fromToken = (value: string) => (value === STDIN_TOKEN ? "-" : value);
-
 await runCli("drift-diff", async () => {
-  const args = hideBin(process.argv).map((arg) => (arg === "-" ? STDIN_TOKEN : arg));
-  const argv = await yargs(args)
+  // BEFORE, AFTER and --expect may be - (stdin), which yargs would not pass through as it is.
+  const args = protectStdinDash(hideBin(process.argv));
+  const parser = yargs(args)
     .scriptName("drift-diff")
     .usage(
       "$0 BEFORE AFTER [options]\n\nCompare two catalog-snapshot documents (either may be - for stdin) and optionally check the delta against an expected-delta spec.\nExit 0: no difference (or expectation met); 1: differences (or expectation violated); 2: bad input.",
@@ -71,22 +69,15 @@ await runCli("drift-diff", async () => {
       default: false,
       describe: "compare snapshots of different clusters (e.g. staging against production)",
     })
-    .strict()
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw new InputError(message ?? error?.message ?? "invalid usage");
-    })
-    .help()
-    .version(false)
-    .parseAsync();
-  // With exitProcess(false), --help prints the usage and returns here.
-  if (argv.help) return ExitCode.Passed;
+    .strict();
+  const argv = await parseCommandLine(parser, args);
+  if (!argv) return ExitCode.Passed;
   const { document, exitCode } = await driftDiff({
-    before: fromToken(String(argv.before)),
-    after: fromToken(String(argv.after)),
+    before: fromStdinToken(String(argv.before)),
+    after: fromStdinToken(String(argv.after)),
     scopeSchemas: argv["scope-schema"].map(String),
     scopeKinds: argv["scope-kind"] as ObjectKind[],
-    expect: argv.expect === undefined ? undefined : fromToken(argv.expect),
+    expect: argv.expect === undefined ? undefined : fromStdinToken(argv.expect),
     allowDifferentClusters: argv["allow-different-clusters"],
   });
   await writeOut(render(document, argv.format));
