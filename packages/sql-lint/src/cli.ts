@@ -4,9 +4,9 @@
  * Prints the report (or, with --emit-expect, the derived expected delta) on stdout.
  * Exit 0 pass, 1 error findings (a syntax error included), 2 unreadable file or invalid policy.
  */
-import { readFile } from "node:fs/promises";
+import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import { readDocument, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
+import { readBytes, readDocument, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { toExpectedDelta } from "./expect.js";
@@ -27,7 +27,6 @@ interface Arguments {
 }
 
 async function parseArguments(argv: string[]): Promise<Arguments | null> {
-  let printed = false;
   const parser = yargs(argv)
     .scriptName(TOOL)
     .usage("$0 FILE.sql [--policy FILE] [--format json|text|sarif] [--emit-expect]")
@@ -48,49 +47,23 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
       default: false,
       describe: "the invocation that will run the artifact sets ON_ERROR_STOP (psql -v ON_ERROR_STOP=1)",
     })
-    .strictOptions()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw new InputError(message || error?.message || "invalid arguments");
-    });
-  const parsed = await parser.parseAsync(argv, {}, (error, _argv, output) => {
-    if (!error && output) {
-      printed = true;
-      process.stdout.write(`${output}\n`);
-    }
-  });
-  if (printed) return null;
+    .strictOptions();
+  const parsed = await parseCommandLine(parser, argv);
+  if (!parsed) return null;
   const positional = parsed._.map(String);
   if (positional.length !== 1) {
     throw new InputError(
       positional.length === 0 ? "give the artifact: sql-lint FILE.sql" : `unexpected argument: ${positional[1]}`,
     );
   }
-  const scopeSchema = parsed.scopeSchema === undefined ? [] : [parsed.scopeSchema].flat().map(String);
   return {
     file: positional[0]!,
     policy: parsed.policy,
     format: parsed.format,
     emitExpect: parsed.emitExpect,
     onErrorStopDeclared: parsed.onErrorStopDeclared,
-    scopeSchema,
+    scopeSchema: optionValues(parsed.scopeSchema),
   };
-}
-
-async function readArtifact(path: string): Promise<Uint8Array> {
-  if (path === "-") {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-    return Buffer.concat(chunks);
-  }
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read file (${code ?? "error"})`, { cause: error });
-  }
 }
 
 await runCli(TOOL, async () => {
@@ -100,7 +73,7 @@ await runCli(TOOL, async () => {
   const policy: LintPolicyInput = args.policy
     ? await readDocument(LintPolicySchema, args.policy)
     : { kind: POLICY_KIND, formatVersion: POLICY_FORMAT_VERSION };
-  const bytes = await readArtifact(args.file);
+  const bytes = await readBytes(args.file);
   const report = await lint(bytes, policy, {
     path: args.file === "-" ? undefined : args.file,
     policySource: args.policy,
