@@ -7,9 +7,9 @@
  * stderr. Exit 0 committed (or a clean dry run), 1 not started / rolled back / unknown, 2 bad
  * input, 3 no connection.
  */
-import { rename, rm, writeFile } from "node:fs/promises";
+import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import { readDocument, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
+import { readBytes, readDocument, toJsonText, writeFileAtomically, writeOut } from "@dieu44/plumbing/json-io";
 import { createProgress } from "@dieu44/plumbing/progress";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -40,7 +40,6 @@ interface Arguments {
 
 /** Parses argv; usage errors become InputError (exit 2). Returns null when --help printed. */
 async function parseArguments(argv: string[]): Promise<Arguments | null> {
-  let printed = false;
   const parser = yargs(argv)
     .scriptName(TOOL)
     .usage(
@@ -97,21 +96,9 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
     })
     .option("out", { type: "string", describe: "also write the JSON apply log to this file" })
     .option("format", { choices: ["json", "text"] as const, default: "json" as const, describe: "stdout format" })
-    .strict()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw new InputError(message || error?.message || "invalid arguments");
-    });
-  const parsed = await parser.parseAsync(argv, {}, (error, _argv, output) => {
-    if (!error && output) {
-      printed = true;
-      process.stdout.write(`${output}\n`);
-    }
-  });
-  if (printed) return null;
-  const names = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat().map(String));
+    .strict();
+  const parsed = await parseCommandLine(parser, argv);
+  if (!parsed) return null;
   const single = (value: string | string[] | undefined, option: string) => {
     if (Array.isArray(value)) throw new InputError(`--${option} given more than once`);
     return value;
@@ -122,8 +109,8 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
     expectSystemIdentifier: single(parsed.expectSystemIdentifier, "expect-system-identifier") ?? "",
     sha256: single(parsed.sha256, "sha256") ?? "",
     expectFingerprint: single(parsed.expectFingerprint, "expect-fingerprint"),
-    schema: names(parsed.schema),
-    privilegesFor: names(parsed.privilegesFor),
+    schema: optionValues(parsed.schema),
+    privilegesFor: optionValues(parsed.privilegesFor),
     verifyBeforeCommit: single(parsed.verifyBeforeCommit, "verify-before-commit"),
     dryRun: parsed.dryRun,
     lockTimeout: single(parsed.lockTimeout, "lock-timeout") ?? DEFAULT_LOCK_TIMEOUT,
@@ -135,30 +122,13 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
   };
 }
 
-async function readStdinBytes(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks);
-}
-
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, text, "utf8");
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new InputError(`${path}: cannot write file (${(error as NodeJS.ErrnoException).code ?? "error"})`, { cause: error });
-  }
-}
-
 await runCli(TOOL, async () => {
   const args = await parseArguments(hideBin(process.argv));
   if (!args) return ExitCode.Passed;
   const expectation = args.verifyBeforeCommit
     ? await readDocument((await import("@dieu44/drift-diff/schema")).ExpectedDeltaSchema, args.verifyBeforeCommit)
     : undefined;
-  const bytes = args.file === "-" ? await readStdinBytes() : undefined;
+  const bytes = args.file === "-" ? await readBytes("-") : undefined;
   const progress = createProgress(TOOL);
   const log = await apply(
     { url: args.url },
