@@ -1,10 +1,6 @@
-// Regenerates schema/backup-marker.schema.json from the zod schema (run after building).
-import { writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { z } from "zod";
-import { BackupMarkerSchema } from "../dist/schema.js";
+// Regenerates the checked-in JSON Schema from the zod schema (run after building):
+//   node packages/backup-marker/scripts/gen-json-schema.mjs
+import { writeJsonSchemaFiles } from "@dieu44/plumbing/json-schema";
+import { jsonSchemaFiles } from "../dist/json-schema.js";
 
-const target = join(dirname(fileURLToPath(import.meta.url)), "..", "schema", "backup-marker.schema.json");
-writeFileSync(target, `${JSON.stringify(z.toJSONSchema(BackupMarkerSchema), null, 2)}\n`);
-process.stdout.write(`wrote ${target}\n`);
+writeJsonSchemaFiles(jsonSchemaFiles());

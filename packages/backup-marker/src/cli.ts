@@ -1,5 +1,6 @@
 /** The backup-marker command line: create, verify, register. */
-import { ExitCode, InputError, runCli, ToolError } from "@dieu44/plumbing/exit";
+import { fromStdinToken, parseCommandLine, protectStdinDash } from "@dieu44/plumbing/cli-args";
+import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
 import { toJsonText, writeOut } from "@dieu44/plumbing/json-io";
 import { createProgress } from "@dieu44/plumbing/progress";
 import yargs from "yargs";
@@ -12,8 +13,6 @@ import { type ArchiveFormat, ArchiveFormatSchema, type BackupMarker } from "./sc
 import { verifyBackup } from "./verify.js";
 
 const TOOL = "backup-marker";
-/** yargs turns a lone "-" into an empty string, so stdin travels under a token it leaves alone. */
-const STDIN_TOKEN = "\u0000stdin";
 type OutputFormat = "json" | "text";
 
 /** A short human summary for `--format text`. */
@@ -82,10 +81,11 @@ async function verify(argv: {
   format: OutputFormat;
 }) {
   const maxAgeMs = argv.maxAge === undefined ? undefined : parseDuration(argv.maxAge);
-  const fromStdin = argv.marker === STDIN_TOKEN;
-  const marker = await readMarker(fromStdin ? "-" : argv.marker);
+  const path = fromStdinToken(argv.marker);
+  const fromStdin = path === "-";
+  const marker = await readMarker(path);
   const verification = await verifyBackup(marker, {
-    markerPath: fromStdin ? undefined : argv.marker,
+    markerPath: fromStdin ? undefined : path,
     maxAgeMs,
     expectSystemIdentifier: argv.expectSystemIdentifier,
     restoreTo: argv.restoreTo === undefined ? undefined : { url: argv.restoreTo },
@@ -93,7 +93,7 @@ async function verify(argv: {
     pgRestore: argv.pgRestore,
   });
   const verified: BackupMarker = { ...marker, verification };
-  if (argv.write && !fromStdin) await writeMarker(argv.marker, verified);
+  if (argv.write && !fromStdin) await writeMarker(path, verified);
   const failed = verification.checks.filter((check) => check.status === "fail").map((check) => check.name);
   process.stderr.write(`${TOOL}: verify ${failed.length ? `FAILED: ${failed.join(", ")}` : "passed"}\n`);
   await emit(verified, argv.format);
@@ -137,7 +137,9 @@ async function register(argv: {
 
 async function main(): Promise<number> {
   let result: Promise<number> | undefined;
-  const parser = yargs(hideBin(process.argv).map((arg) => (arg === "-" ? STDIN_TOKEN : arg)))
+  // A marker given as - (stdin) must reach the command as it is.
+  const args = protectStdinDash(hideBin(process.argv));
+  const parser = yargs(args)
     .scriptName(TOOL)
     .usage("$0 <command>: a fresh, verified, secret-free backup record")
     .option("format", { choices: ["json", "text"] as const, default: "json" as OutputFormat, describe: "stdout format" })
@@ -205,16 +207,8 @@ async function main(): Promise<number> {
       },
     )
     .demandCommand(1, "give a command: create, verify or register")
-    .strict()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((message, error) => {
-      // Usage errors exit 2, whatever yargs wraps them in.
-      if (error instanceof ToolError) throw error;
-      throw new InputError(message || error?.message || "invalid usage");
-    });
-  await parser.parseAsync();
+    .strict();
+  await parseCommandLine(parser, args);
   // --help printed usage and ran no command.
   return result ? await result : ExitCode.Passed;
 }
