@@ -8,10 +8,11 @@
  * whether each matches the file of that name the manifest lists (rendered when the app ran).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli, ToolError } from "@dieu44/plumbing/exit";
-import { parseDocument, readText, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
+import { parseDocument, readText, toJsonText, writeFileAtomically, writeOut } from "@dieu44/plumbing/json-io";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { renderBundle, renderDocuments } from "./index.js";
@@ -23,11 +24,8 @@ type Arguments =
   | { command: "render"; template: string | null; data: string[]; out?: string; templates?: string }
   | { command: "bundle"; evidenceDir: string; out?: string; templates?: string };
 
-const names = (value: unknown) => (value === undefined ? [] : [value].flat().map(String));
-
 /** Parses argv; usage errors become InputError (exit 2). Returns null when --help was printed. */
 async function parseArguments(argv: string[]): Promise<Arguments | null> {
-  let printed = false;
   const parser = yargs(argv)
     .scriptName(TOOL)
     .usage(
@@ -48,20 +46,9 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
       requiresArg: true,
       describe: "folder whose NAME.hbs and partials/*.hbs override the default templates",
     })
-    .strict()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw new InputError(message || error?.message || "invalid arguments");
-    });
-  const parsed = await parser.parseAsync(argv, {}, (error, _argv, output) => {
-    if (!error && output) {
-      printed = true;
-      process.stdout.write(`${output}\n`);
-    }
-  });
-  if (printed) return null;
+    .strict();
+  const parsed = await parseCommandLine(parser, argv);
+  if (!parsed) return null;
   const out = parsed.out === undefined ? undefined : String(parsed.out);
   const templates = parsed.templates === undefined ? undefined : String(parsed.templates);
   if (parsed._[0] === "bundle") {
@@ -70,22 +57,10 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
     return { command: "bundle", evidenceDir: String(parsed.evidenceDir), out, templates };
   }
   if (parsed._.length > 0) throw new InputError(`unexpected argument: ${String(parsed._[0])}`);
-  const template = names(parsed.template);
+  const template = optionValues(parsed.template);
   if (template.length > 1) throw new InputError("--template may be given once");
-  const data = names(parsed.data);
+  const data = optionValues(parsed.data);
   return { command: "render", template: template[0] ?? null, data: data.length > 0 ? data : ["-"], out, templates };
-}
-
-/** Writes a file whole or not at all. */
-function writeFileAtomically(path: string, text: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, text, "utf8");
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw new InputError(`${path}: cannot write file (${(error as NodeJS.ErrnoException).code ?? "error"})`, { cause: error });
-  }
 }
 
 async function renderCommand(args: Extract<Arguments, { command: "render" }>): Promise<void> {
@@ -101,7 +76,7 @@ async function renderCommand(args: Extract<Arguments, { command: "render" }>): P
     }
   }
   const text = renderDocuments(args.template, documents, { templatesDir: args.templates });
-  if (args.out && args.out !== "-") writeFileAtomically(args.out, text);
+  if (args.out && args.out !== "-") await writeFileAtomically(args.out, text);
   else await writeOut(text);
 }
 
@@ -133,18 +108,19 @@ async function bundleCommand(args: Extract<Arguments, { command: "bundle" }>): P
     );
   }
   mkdirSync(outDir, { recursive: true });
-  const written = outputs.map(({ file, sha256, listed }) => {
+  const written = [];
+  for (const { file, sha256, listed } of outputs) {
     const path = join(outDir, file.name);
-    writeFileAtomically(path, file.content);
-    return {
+    await writeFileAtomically(path, file.content);
+    written.push({
       name: file.name,
       path,
       bytes: Buffer.byteLength(file.content, "utf8"),
       sha256,
       listedSha256: listed,
       matchesListed: listed === null ? null : listed === sha256,
-    };
-  });
+    });
+  }
   await writeOut(toJsonText({ files: written }));
   return ExitCode.Passed;
 }
