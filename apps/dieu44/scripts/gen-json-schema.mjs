@@ -1,9 +1,6 @@
 // Regenerates the checked-in JSON Schema from the zod schema (run after building):
 //   node apps/dieu44/scripts/gen-json-schema.mjs
-import { writeFileSync } from "node:fs";
+import { writeJsonSchemaFiles } from "@dieu44/plumbing/json-schema";
 import { jsonSchemaFiles } from "../dist/json-schema.js";
 
-for (const { path, text } of jsonSchemaFiles()) {
-  writeFileSync(path, text);
-  process.stderr.write(`wrote ${path}\n`);
-}
+writeJsonSchemaFiles(jsonSchemaFiles());

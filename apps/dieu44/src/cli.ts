@@ -6,7 +6,8 @@
  * Exit: 0 PASS, 1 FAIL/BLOCKED/ROLLED_BACK/STOP_AND_ESCALATE, 2 bad usage or plan, 3 environment.
  */
 import { relative } from "node:path";
-import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
+import { parseCommandLine } from "@dieu44/plumbing/cli-args";
+import { ExitCode, runCli } from "@dieu44/plumbing/exit";
 import { toJsonText, writeOut } from "@dieu44/plumbing/json-io";
 import type { ProcedureMode, ProcedureResult } from "@dieu44/report-render/schema";
 import yargs, { type Argv } from "yargs";
@@ -85,22 +86,9 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .demandCommand(1, "name a command: run, preflight, rehearse or demo")
-    .strict()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((message, error) => {
-      if (error && !(error instanceof Error && error.name === "YError")) throw error;
-      throw new InputError(message || error?.message || "invalid arguments");
-    });
-  let printed = false;
-  await parser.parseAsync(argv, {}, (error, _argv, output) => {
-    if (!error && output) {
-      printed = true;
-      process.stdout.write(`${output}\n`);
-    }
-  });
-  return printed ? ExitCode.Passed : exitCode;
+    .strict();
+  // null: --help printed the usage and ran no command.
+  return (await parseCommandLine(parser, argv)) === null ? ExitCode.Passed : exitCode;
 }
 
 await runCli(TOOL, () => main(hideBin(process.argv)));

@@ -1,16 +1,8 @@
 /** The JSON Schema generated from the plan's zod schema, as checked in under schema/. */
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import { type JsonSchemaFile, jsonSchemaFilesFor } from "@dieu44/plumbing/json-schema";
 import { PLAN_KIND, PlanSchema } from "./schema.js";
 
-const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "schema");
-
-export function jsonSchemaFiles(): { path: string; text: string }[] {
-  return [
-    {
-      path: join(SCHEMA_DIR, `${PLAN_KIND}.schema.json`),
-      text: `${JSON.stringify(z.toJSONSchema(PlanSchema, { io: "input" }), null, 2)}\n`,
-    },
-  ];
+export function jsonSchemaFiles(): JsonSchemaFile[] {
+  // The plan is written by people: its schema describes the input side (defaults optional).
+  return jsonSchemaFilesFor({ dir: new URL("../schema/", import.meta.url), documents: { [PLAN_KIND]: PlanSchema }, io: "input" });
 }
