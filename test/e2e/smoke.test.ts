@@ -28,7 +28,7 @@ describe("published packages", () => {
   });
 
   it("the shared plumbing exposes one module per concern, not a barrel", async () => {
-    for (const module of ["connection", "redact", "json-io", "exit", "progress"]) {
+    for (const module of ["connection", "redact", "json-io", "exit", "progress", "cli-args", "json-schema"]) {
       expect(typeof (await import(`@dieu44/plumbing/${module}`))).toBe("object");
     }
     const require = createRequire(import.meta.url);
