@@ -44,6 +44,7 @@ describe.skipIf(servers.length === 0)("the main job", () => {
         plan.target.database = database;
         plan.artifact.path = join(FIXTURE_DIR, plan.artifact.path);
         plan.rollback.path = join(FIXTURE_DIR, plan.rollback.path);
+        delete plan.reauthorization; // a first apply: no earlier attempt to compare with
         const path = join(planDir, `${database}.json`);
         writeFileSync(path, JSON.stringify(plan));
         return path;
@@ -53,6 +54,7 @@ describe.skipIf(servers.length === 0)("the main job", () => {
         mode: "run",
         planPath: writePlan(viaApp),
         evidenceDir: join(planDir, "app-evidence"),
+        backupDir: join(planDir, "app-backups"),
         connection: { url: serverUrl(server, { database: viaApp, user: "workflow_admin" }), env: {} },
       });
       expect(app.result.status).toBe("PASS");

@@ -27,6 +27,11 @@ function fixturePlan(file: "plan.json" | "plan-attempt-1.json"): Plan {
   return JSON.parse(readFileSync(join(FIXTURE_DIR, file), "utf8")) as Plan;
 }
 
+/** A first apply of the same package: no earlier attempt to compare with. */
+const firstApply = (plan: Plan) => {
+  delete plan.reauthorization;
+};
+
 /** A plan for this test's database and cluster, written to a temporary folder. */
 function writePlan(server: ServerInfo, database: string, file: "plan.json" | "plan-attempt-1.json", edit?: (plan: Plan) => void) {
   const dir = mkdtempSync(join(tmpdir(), "dieu44-e2e-"));
@@ -75,6 +80,7 @@ function run(
     mode: "run",
     planPath,
     evidenceDir: join(mkdtempSync(join(tmpdir(), "dieu44-evidence-")), "evidence"),
+    backupDir: mkdtempSync(join(tmpdir(), "dieu44-backups-")),
     connection: { url: serverUrl(server, { database, user: role }), env: {} },
     ...extra,
   });
@@ -91,7 +97,7 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
     describe(server.label, () => {
       it("PASS: the reauthorized run as workflow_admin creates exactly the 12 tables", async () => {
         const database = await bootstrapFixture(server);
-        const { planPath, plan } = writePlan(server, database, "plan.json");
+        const { planPath, plan } = writePlan(server, database, "plan.json", firstApply);
         const outcome = await run(server, database, planPath, "workflow_admin");
         expect(outcome.result.status).toBe("PASS");
         expect(outcome.exitCode).toBe(0);
@@ -144,7 +150,7 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
       it("preflight is read-only (P1 and P3); rehearse applies, verifies and rolls back", async () => {
         const database = await bootstrapFixture(server);
         const before = await catalogState(server, database);
-        const { planPath } = writePlan(server, database, "plan.json");
+        const { planPath } = writePlan(server, database, "plan.json", firstApply);
         const checked = await run(server, database, planPath, "workflow_admin", { mode: "preflight" });
         expect(checked.result.status).toBe("PASS");
         expect(checked.result.steps.map((step) => step.id)).toEqual(["P1_preflight", "P3_command_integrity"]);
@@ -153,6 +159,8 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
         const applyLog = JSON.parse(readFileSync(join(rehearsed.evidenceDir, "apply-log.json"), "utf8"));
         expect(applyLog).toMatchObject({ dryRun: true, outcome: "rolled_back" });
         expect(applyLog.verification.passed).toBe(true);
+        expect(rehearsed.result.files.report).toMatch(/^rehearse-/);
+        expect(readFileSync(join(rehearsed.evidenceDir, rehearsed.result.files.report), "utf8")).toMatch(/Rehearsal only/);
         expect(await catalogState(server, database)).toEqual(before);
       });
 
@@ -190,6 +198,7 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
       it("BLOCKED on the wrong cluster", async () => {
         const database = await bootstrapFixture(server);
         const { planPath } = writePlan(server, database, "plan.json", (plan) => {
+          firstApply(plan);
           plan.target.systemIdentifier = "7611578671664259111";
         });
         const outcome = await run(server, database, planPath, "workflow_admin");
@@ -203,6 +212,11 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
         const first = await run(server, database, writePlan(server, database, "plan-attempt-1.json").planPath, "directus");
         expect(first.result.status).toBe("BLOCKED");
 
+        // The reauthorized plan without the previous attempt's evidence cannot prove "no drift since".
+        const withoutPrevious = await run(server, database, writePlan(server, database, "plan.json").planPath, "workflow_admin");
+        expect(withoutPrevious.result.status).toBe("BLOCKED");
+        expect(withoutPrevious.result.verdict?.root_cause).toBe("previous_attempt_evidence_missing");
+
         // Evidence of the previous attempt that does not match its manifest is bad input (exit 2).
         const forged = mkdtempSync(join(tmpdir(), "dieu44-forged-"));
         cpSync(first.evidenceDir, forged, { recursive: true });
@@ -210,12 +224,9 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
           join(forged, "snapshot-before.json"),
           readFileSync(join(forged, "snapshot-before.json"), "utf8").replace("governance_law", "governance_lax"),
         );
-        const refused = await run(server, database, writePlan(server, database, "plan.json").planPath, "workflow_admin", {
-          previousDir: forged,
-        });
-        expect(refused.exitCode).toBe(2);
-        expect(refused.result.verdict?.root_cause).toBe("invalid_input");
-        expect(refused.result.verdict?.basis.join(" ")).toMatch(/does not match the previous attempt's manifest/);
+        await expect(
+          run(server, database, writePlan(server, database, "plan.json").planPath, "workflow_admin", { previousDir: forged }),
+        ).rejects.toThrow(/does not match the previous attempt's manifest/);
 
         // Drift: someone changes the schema between the attempts.
         await query(server, "alter table cutter_governance.governance_law add column note text", { database });
@@ -238,7 +249,9 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
         expect(await registryTables(server, database)).toHaveLength(12);
 
         // A rerun after success is blocked: the tables exist.
-        const again = await run(server, database, writePlan(server, database, "plan.json").planPath, "workflow_admin");
+        const again = await run(server, database, writePlan(server, database, "plan.json").planPath, "workflow_admin", {
+          previousDir: first.evidenceDir,
+        });
         expect(again.result.status).toBe("BLOCKED");
         expect(again.result.verdict?.root_cause).toBe("target_tables_already_exist");
         expect(await registryTables(server, database)).toHaveLength(12);
@@ -254,6 +267,7 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
           server,
           database,
           writePlan(server, database, "plan.json", (plan) => {
+            firstApply(plan);
             plan.artifact.path = tampered;
           }).planPath,
           "workflow_admin",
@@ -288,6 +302,7 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
         );
         writeFileSync(broken, text);
         const { planPath } = writePlan(server, database, "plan.json", (plan) => {
+          firstApply(plan);
           plan.artifact.path = broken;
           plan.artifact.sha256 = sha256(text);
         });
@@ -300,6 +315,41 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
           root_cause: "apply_error_SQLSTATE_42830",
         });
         expect(await catalogState(server, database)).toEqual(before);
+      });
+
+      it("STOP_AND_ESCALATE: committed, verification fails, and something outside depends on the new tables", async () => {
+        const database = await bootstrapFixture(server);
+        // Production does something the artifact does not say: a view on every new table.
+        await query(
+          server,
+          `create function public.add_view() returns event_trigger language plpgsql as $$
+           declare obj record;
+           begin
+             for obj in select * from pg_event_trigger_ddl_commands() where command_tag = 'CREATE TABLE' loop
+               execute format('create view %s_v as select * from %s', obj.object_identity, obj.object_identity);
+             end loop;
+           end $$;
+           create event trigger add_view on ddl_command_end when tag in ('CREATE TABLE') execute function public.add_view();`,
+          { database },
+        );
+        const { planPath } = writePlan(server, database, "plan.json", firstApply);
+        const outcome = await run(server, database, planPath, "workflow_admin", { verifyBeforeCommit: false });
+        expect(outcome.result.status).toBe("STOP_AND_ESCALATE");
+        expect(outcome.exitCode).toBe(1);
+        expect(outcome.result.reportFields).toMatchObject({
+          reauthorized_apply_status: "FAIL",
+          rollback_status_if_any: "escalated",
+        });
+        expect(outcome.result.verdict).toMatchObject({
+          production_changed: true,
+          rollback_required: true,
+          root_cause: "verification_failed_rollback_unsafe",
+        });
+        const rollback = outcome.result.steps.find((step) => step.id === "rollback");
+        expect(rollback?.status).toBe("skipped");
+        expect(rollback?.checks.find((check) => check.name.startsWith("nothing outside"))?.actual).toMatch(/view/);
+        // Nothing was undone: the escalation leaves production exactly as the commit left it.
+        expect(await registryTables(server, database)).toHaveLength(12);
       });
 
       it("ROLLED_BACK: committed, verification fails, the rollback package restores the before-catalog", async () => {
@@ -319,7 +369,7 @@ describe.skipIf(servers.length === 0)("dieu44 run", () => {
           { database },
         );
         const before = await catalogState(server, database);
-        const { planPath } = writePlan(server, database, "plan.json");
+        const { planPath } = writePlan(server, database, "plan.json", firstApply);
         const outcome = await run(server, database, planPath, "workflow_admin", { verifyBeforeCommit: false });
         expect(outcome.result.status).toBe("ROLLED_BACK");
         expect(outcome.exitCode).toBe(1);

@@ -57,7 +57,8 @@ function demoMajor(): number {
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const log = options.log ?? (() => undefined);
-  const outDir = resolve(options.outDir);
+  // Each demo run gets its own folder: evidence folders are never reused.
+  const outDir = join(resolve(options.outDir), new Date().toISOString().replace(/[:.]/g, "-"));
   const major = demoMajor();
   log(`starting a throwaway PostgreSQL ${major} ...`);
   const cluster = await startCluster({ major });
@@ -115,6 +116,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         mode: "run",
         planPath,
         evidenceDir,
+        backupDir: join(outDir, "backups"),
         previousDir: previous?.evidenceDir,
         connection: { url: cluster.url({ database, user: role, password: rolePasswords[role] }), env: {} },
         log: (line) => log(`  ${line}`),

@@ -3,8 +3,9 @@
  * with its kind and sha256 so a reviewer can prove the markdown came from exactly these files.
  */
 import { createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { InputError } from "@dieu44/plumbing/exit";
 import { toJsonText } from "@dieu44/plumbing/json-io";
 import { redactDeep } from "@dieu44/plumbing/redact";
 import {
@@ -20,8 +21,15 @@ export class EvidenceFolder {
 
   constructor(readonly dir: string) {}
 
+  /** Creates the folder; an existing folder must be empty, so no run overwrites another's evidence. */
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    const existing = await readdir(this.dir);
+    if (existing.length > 0) {
+      throw new InputError(
+        `${this.dir}: the evidence folder is not empty (evidence of another run?); give a new --evidence folder`,
+      );
+    }
   }
 
   /** Writes a JSON document (secrets redacted) and records it; returns its file name. */

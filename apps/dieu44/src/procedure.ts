@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { createBackup, parseDuration, verifyBackup } from "@dieu44/backup-marker";
 import { type CatalogSnapshot, CatalogSnapshotSchema, snapshot } from "@dieu44/catalog-snapshot";
 import { check } from "@dieu44/drift-diff";
@@ -57,6 +57,8 @@ export interface ProcedureOptions {
   verifyBeforeCommit?: boolean;
   /** pg_dump binary for P2 (default from PATH). */
   pgDump?: string;
+  /** Where P2 writes the archive (default: the plan's backup.dir, relative to the current directory). Never inside the evidence folder. */
+  backupDir?: string;
   /** Report templates folder (default: report-render's). */
   templatesDir?: string;
   clock?: Clock;
@@ -87,6 +89,7 @@ interface RunState {
   /** Set when a step could not run at all: 2 for bad input (e.g. --previous), 3 for the environment. */
   failureExit?: 2 | 3;
   before?: CatalogSnapshot;
+  applyLog?: ApplyLog;
 }
 
 /** Everything the steps share. */
@@ -97,9 +100,12 @@ interface Context {
   spec: ConnectionSpec;
   connectionUrl: ConnectionOptionsForTools;
   evidence: EvidenceFolder;
+  backupDir: string;
   clock: Clock;
   log: (line: string) => void;
   state: RunState;
+  /** The previous attempt's plan and before-snapshot (with --previous), read once. */
+  previous?: PreviousEvidence;
 }
 
 type ConnectionOptionsForTools = { url?: string; env?: NodeJS.ProcessEnv };
@@ -113,6 +119,12 @@ export async function runProcedure(options: ProcedureOptions): Promise<Procedure
   const { plan } = loaded;
   const spec = resolveConnection({ ...options.connection, applicationName: "dieu44" });
   const evidence = new EvidenceFolder(resolve(options.evidenceDir ?? plan.evidence.dir));
+  const backupDir = resolve(options.backupDir ?? plan.backup.dir);
+  if (!relative(evidence.dir, backupDir).startsWith("..")) {
+    // The evidence goes to reviewers; a production dump must not travel with it.
+    throw new InputError(`the backup folder ${backupDir} is inside the evidence folder ${evidence.dir}`);
+  }
+  const previous = options.previousDir ? await readPreviousEvidence(options.previousDir) : undefined;
   await evidence.open();
   const startedAt = clock().toISOString();
   await evidence.writeDocument("plan.json", plan, "plan");
@@ -124,6 +136,8 @@ export async function runProcedure(options: ProcedureOptions): Promise<Procedure
     spec,
     connectionUrl: options.connection,
     evidence,
+    backupDir,
+    previous,
     clock,
     log,
     state: {
@@ -169,7 +183,12 @@ export async function runProcedure(options: ProcedureOptions): Promise<Procedure
       const code = exitCodeFor(error);
       ctx.state.failureExit = code === ExitCode.BadInput ? 2 : 3;
       block(ctx, code === ExitCode.BadInput ? "invalid_input" : "environment_failure", message);
-      if (id === "apply" || id === "verification") ctx.state.status = "STOP_AND_ESCALATE";
+      // tx-apply throws only before sending anything (no connection): the apply stays BLOCKED.
+      // After a commit, a verification that cannot finish leaves production unverified: escalate.
+      if (id === "verification") {
+        ctx.state.status = "STOP_AND_ESCALATE";
+        ctx.state.rollbackStatus = "escalated";
+      }
     }
   }
   if (!ctx.state.status) ctx.state.status = "PASS";
@@ -252,8 +271,22 @@ async function preflight(ctx: Context): Promise<boolean> {
     }
   }
 
-  if (ctx.options.previousDir) {
-    const previous = await readPreviousEvidence(ctx.options.previousDir);
+  const { previous } = ctx;
+  if (plan.reauthorization && !step.check("previous attempt's evidence (--previous)", "given", previous ? "given" : "missing")) {
+    fail(
+      "previous_attempt_evidence_missing",
+      "the plan reauthorizes an earlier attempt, but no --previous evidence was given to check drift against",
+    );
+  }
+  if (
+    previous &&
+    !step.check("previous attempt on the same cluster", before.server.systemIdentifier, previous.before.server.systemIdentifier)
+  ) {
+    fail(
+      "previous_attempt_on_another_cluster",
+      `the previous attempt's snapshot is of cluster ${previous.before.server.systemIdentifier}`,
+    );
+  } else if (previous) {
     const drift = schemaDrift(previous.before, before, plan);
     step.documents.push(await evidence.writeDocument("drift-since-previous.json", drift, "drift-since-previous"));
     const changes = drift.changes.length;
@@ -285,8 +318,12 @@ async function preflight(ctx: Context): Promise<boolean> {
 async function freshBackup(ctx: Context): Promise<boolean> {
   const { plan, evidence } = ctx;
   const step = new StepRecorder("P2_fresh_backup", STEP_TITLES.P2_fresh_backup, ctx.clock);
-  const outDir = resolve(evidence.dir, plan.backup.dir);
-  const marker = await createBackup({ connection: ctx.connectionUrl, outDir, label: plan.cycle, pgDump: ctx.options.pgDump });
+  const marker = await createBackup({
+    connection: ctx.connectionUrl,
+    outDir: ctx.backupDir,
+    label: plan.cycle,
+    pgDump: ctx.options.pgDump,
+  });
   let passed = step.check("pg_dump completed", "complete", marker.status);
   if (passed) {
     const verification = await verifyBackup(marker, {
@@ -362,8 +399,11 @@ async function commandIntegrity(ctx: Context): Promise<boolean> {
   );
   step.check("connection/apply role", plan.applyRole, ctx.spec.user);
 
-  if (ctx.options.previousDir) {
-    const previous = await readPreviousEvidence(ctx.options.previousDir);
+  const { previous } = ctx;
+  if (previous) {
+    if (plan.reauthorization) {
+      step.check("previous attempt's apply role", plan.reauthorization.previousApplyRole, previous.plan.applyRole);
+    }
     const allowed = new Set(plan.reauthorization?.allowedChanges ?? []);
     const differences = planDifferences(previous.plan, plan);
     const unauthorized = differences.filter((path) => !allowed.has(path as "applyRole"));
@@ -422,6 +462,9 @@ async function applyArtifact(ctx: Context): Promise<boolean> {
       },
     },
   );
+  // Recorded before anything else can fail: a committed apply changed production.
+  ctx.state.productionChanged = log.outcome === "committed";
+  ctx.state.applyLog = log;
   step.documents.push(await evidence.writeDocument("apply-log.json", log, "apply"));
   for (const guard of log.guards) step.check(`guard ${guard.name}`, guard.expected, guard.actual ?? "unreadable", guard.passed);
   const sent = log.statements.filter((statement) => statement.status !== "not_sent").length;
@@ -430,7 +473,6 @@ async function applyArtifact(ctx: Context): Promise<boolean> {
   const command = PSQL_EQUIVALENT(plan, plan.artifact.path);
 
   if (log.outcome === "committed" || dryRunPassed) {
-    ctx.state.productionChanged = log.outcome === "committed";
     ctx.state.steps.push(
       step.finish(
         "passed",
@@ -453,6 +495,18 @@ async function applyArtifact(ctx: Context): Promise<boolean> {
   }
 
   // rolled_back (error or failed pre-commit verification) or unknown: ask the catalog, never assume.
+  // An unknown COMMIT may still be in flight on the server: judge only once its backend is gone.
+  if (log.outcome === "unknown" && log.backendPid !== null && !(await backendEnded(ctx, log.backendPid))) {
+    ctx.state.steps.push(
+      step.finish("failed", `COMMIT outcome unknown and backend ${log.backendPid} is still running: stop and escalate.`, command),
+    );
+    ctx.state.status = "STOP_AND_ESCALATE";
+    ctx.state.rollbackStatus = "escalated";
+    ctx.state.rootCause = "commit_outcome_unknown";
+    ctx.state.productionChanged = true;
+    ctx.state.basis.push(`apply backend ${log.backendPid} still present in pg_stat_activity after ${BACKEND_WAIT_MS / 1000} s`);
+    return false;
+  }
   const after = await snapshotScope(ctx, "dieu44-verify");
   step.documents.push(await evidence.writeDocument("snapshot-after.json", after, "after"));
   const drift = schemaDrift(before, after, plan);
@@ -503,6 +557,25 @@ async function applyArtifact(ctx: Context): Promise<boolean> {
   return false;
 }
 
+const BACKEND_WAIT_MS = 30_000;
+
+/** Waits (bounded) until the apply's backend has left pg_stat_activity: its transaction is then settled. */
+async function backendEnded(ctx: Context, pid: number): Promise<boolean> {
+  const client = new pg.Client(toPgConfig({ ...ctx.spec, applicationName: "dieu44-verify" }));
+  await client.connect();
+  try {
+    const deadline = Date.now() + BACKEND_WAIT_MS;
+    for (;;) {
+      const { rowCount } = await client.query("select 1 from pg_stat_activity where pid = $1", [pid]);
+      if (!rowCount) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 function guardCause(name: string): string {
   const causes: Record<string, string> = {
     sha256: "artifact_is_not_the_approved_one",
@@ -550,6 +623,7 @@ function countTargets(snapshotDoc: CatalogSnapshot, plan: Plan): number {
 
 /** Verification after the apply; on failure, the seed's rollback branch. */
 async function verification(ctx: Context): Promise<boolean> {
+  if (ctx.options.mode === "rehearse") return rehearsalVerification(ctx);
   const { plan, evidence, state } = ctx;
   const before = state.before as CatalogSnapshot;
   const step = new StepRecorder("verification", STEP_TITLES.verification, ctx.clock);
@@ -571,22 +645,6 @@ async function verification(ctx: Context): Promise<boolean> {
   for (const violation of result.violations) step.check(`violation: ${violation.rule}`, "none", violation.message, false);
   ctx.state.tablesCreated = countTargets(after, plan);
 
-  if (ctx.options.mode === "rehearse") {
-    // The dry run rolled back: the catalog must be exactly as before.
-    const passed = step.check("catalog unchanged after the dry run", "0 changes", `${delta.changes.length} changes`);
-    ctx.state.verificationSummary = passed
-      ? "rehearsal: expected delta held inside the transaction; rolled back, catalog unchanged"
-      : `rehearsal left ${delta.changes.length} changes`;
-    ctx.state.steps.push(
-      step.finish(passed ? "passed" : "failed", ctx.state.verificationSummary, "catalog-snapshot | drift-diff --expect"),
-    );
-    if (!passed) {
-      ctx.state.status = "STOP_AND_ESCALATE";
-      ctx.state.rootCause = "dry_run_changed_the_catalog";
-    }
-    return passed;
-  }
-
   if (result.pass) {
     ctx.state.verificationSummary = `PASS: ${found}; nothing else changed in ${plan.target.schema}`;
     ctx.state.steps.push(
@@ -599,11 +657,50 @@ async function verification(ctx: Context): Promise<boolean> {
     step.finish("failed", ctx.state.verificationSummary, "catalog-snapshot | drift-diff BEFORE AFTER --expect EXPECTED"),
   );
   ctx.state.rollbackRequired = true;
-  ctx.state.ddlDefect = true;
+  // Not a DDL defect: P3 proved the artifact's own content matches the plan; the catalog ended up
+  // different anyway (something else acted during the apply), which the verdict's basis records.
   ctx.state.productionChanged = true;
   ctx.state.basis.push(ctx.state.verificationSummary);
   await rollbackIfSafe(ctx, after);
   return false;
+}
+
+/**
+ * A rehearsal's verification: the expected delta was checked inside the transaction (tx-apply's
+ * pre-commit verification, in the apply log), then everything was rolled back, so the catalog
+ * must equal the before-snapshot.
+ */
+async function rehearsalVerification(ctx: Context): Promise<boolean> {
+  const { plan, evidence, state } = ctx;
+  const step = new StepRecorder("verification", STEP_TITLES.verification, ctx.clock);
+  const after = await snapshotScope(ctx, "dieu44-verify");
+  step.documents.push(await evidence.writeDocument("snapshot-after.json", after, "after"));
+  const unchanged = schemaDrift(state.before as CatalogSnapshot, after, plan);
+  step.documents.push(await evidence.writeDocument("diff.json", unchanged, "apply-diff"));
+  const inTransaction = state.applyLog?.verification ?? null;
+  const held = step.check(
+    "expected delta inside the transaction, before ROLLBACK",
+    "held",
+    inTransaction === null ? "not checked (--no-verify-before-commit)" : inTransaction.passed ? "held" : "violated",
+  );
+  const clean = step.check("catalog unchanged after the dry run", "0 changes", `${unchanged.changes.length} changes`);
+  const passed = held && clean;
+  state.verificationSummary = passed
+    ? "rehearsal: expected delta held inside the transaction; rolled back, catalog unchanged"
+    : `rehearsal: ${step.failedChecks.map((check) => `${check.name}: ${check.actual}`).join("; ")}`;
+  state.steps.push(
+    step.finish(passed ? "passed" : "failed", state.verificationSummary, "tx-apply --dry-run --verify-before-commit EXPECTED"),
+  );
+  if (!clean) {
+    state.status = "STOP_AND_ESCALATE";
+    state.rollbackStatus = "escalated";
+    state.rootCause = "dry_run_changed_the_catalog";
+    state.productionChanged = true;
+  } else if (!held) {
+    state.status = "FAIL";
+    state.rootCause = inTransaction === null ? "rehearsal_without_pre_commit_check" : "expected_delta_not_met_before_commit";
+  }
+  return passed;
 }
 
 /**
@@ -769,7 +866,15 @@ function buildResult(ctx: Context, startedAt: string): ProcedureResult {
       rollback_status_if_any: state.rollbackStatus,
       downstream_not_executed: plan.downstreamNotExecuted,
     },
-    files: plan.evidence.files,
+    // A rehearsal's or preflight's files must never pass for the seed-named evidence of an apply.
+    files:
+      ctx.options.mode === "run"
+        ? plan.evidence.files
+        : {
+            executionLog: `${ctx.options.mode}-${plan.evidence.files.executionLog}`,
+            verificationResult: `${ctx.options.mode}-${plan.evidence.files.verificationResult}`,
+            report: `${ctx.options.mode}-${plan.evidence.files.report}`,
+          },
   };
   if (status !== "PASS") {
     const verdict: Verdict = {
