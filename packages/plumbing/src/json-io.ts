@@ -3,7 +3,7 @@
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { z } from "zod";
-import { InputError } from "./exit.js";
+import { EnvironmentError, InputError } from "./exit.js";
 
 /** Reads a whole file's bytes, or stdin when `path` is `-`. */
 export async function readBytes(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<Buffer> {
@@ -96,6 +96,10 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw new InputError(`${path}: cannot write file (${(error as NodeJS.ErrnoException).code ?? "error"})`, { cause: error });
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    const message = `${path}: cannot write file (${code})`;
+    // A path that cannot exist is the caller's mistake; a full or read-only disk is the machine's.
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") throw new InputError(message, { cause: error });
+    throw new EnvironmentError(message, { cause: error });
   }
 }
