@@ -105,7 +105,8 @@ export function check(diff: CatalogDiff, expectation: ExpectedDelta): Expectatio
       violate("unexpected-table", change, "not added", `${change.identity}: table added but not among the expected tables`);
       return;
     }
-    if (change.change === "added") {
+    const countable = kind === "table" || expectation.countsWithin !== "expected-tables" || isTableOfExpected;
+    if (change.change === "added" && countable) {
       const list = counted.get(kind);
       if (list) {
         list.push(change.identity);

@@ -102,6 +102,12 @@ export const ExpectedDeltaSchema = z.object({
   mustNotChange: z.array(ObjectKindSchema),
   /** When true, any change not explained by the above is a violation, in scope or not. */
   nothingElse: z.boolean(),
+  /**
+   * Where counted additions may be: "scope" (default) anywhere in the scope, so an artifact may
+   * add a foreign key to an existing table; "expected-tables" only on the tables of
+   * `tablesAdded`, so the same count on an existing table is not mistaken for the expected one.
+   */
+  countsWithin: z.enum(["scope", "expected-tables"]).optional(),
 });
 export type ExpectedDelta = z.infer<typeof ExpectedDeltaSchema>;
 

@@ -150,6 +150,24 @@ describe("check", () => {
     expect(result.violations[0]?.related).toContain("cutter_governance.governance_law.constraint:governance_law_title_key");
   });
 
+  it("with countsWithin expected-tables, a constraint moved to an existing table is not counted as the expected one", () => {
+    const law = governanceLaw();
+    const moved = (tables: ReturnType<typeof wsq5Tables>) => {
+      const fk = entity(tables).constraints.find((constraint) => constraint.type === "foreign_key")!;
+      entity(tables).constraints = entity(tables).constraints.filter((constraint) => constraint !== fk);
+      law.constraints.push({ ...fk, name: "governance_law_moved_fk" });
+    };
+    const tables = wsq5Tables();
+    moved(tables);
+    const delta = diff(before, snapshot({ tables: [law, ...tables] }));
+    expect(check(delta, expectation).pass).toBe(true); // counted anywhere in scope: the totals match
+    const strict = check(delta, { ...expectation, countsWithin: "expected-tables" });
+    expect(rules(strict)).toEqual([
+      "unexplained-change foreign_key cutter_governance.governance_law.constraint:governance_law_moved_fk",
+      "count-mismatch foreign_key null",
+    ]);
+  });
+
   it("reports an expectation the diff did not cover", () => {
     const delta: CatalogDiff = diff(before, snapshot({ tables: [governanceLaw(), ...wsq5Tables()] }), {
       scope: { kinds: ["table", "primary_key", "foreign_key", "unique"] },
