@@ -7,6 +7,9 @@
  * stderr. Exit 0 committed (or a clean dry run), 1 not started / rolled back / unknown, 2 bad
  * input, 3 no connection.
  */
+// First, before yargs and pg: importing the splitter starts reading and compiling the parser's
+// WebAssembly in the background, so that overlaps the rest of the start-up instead of following it.
+import "@dieu44/sql-lint/script";
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
 import { readBytes, readDocument, toJsonText, writeFileAtomically, writeOut } from "@dieu44/plumbing/json-io";
