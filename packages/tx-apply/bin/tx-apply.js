@@ -6,4 +6,16 @@ import { setFlagsFromString } from "node:v8";
 // connect and the first statements need (measured: connect 100 ms -> 13 ms, wall -0.1 s on 1,000
 // statements). Set before the parser module is loaded; the library itself leaves V8 alone.
 setFlagsFromString("--liftoff-only");
+
+// pg checks at load time whether it runs in a Cloudflare Worker: by navigator.userAgent, or, where
+// there is no navigator (Node 20; Node 21 and later have one), by constructing a fetch Response,
+// which loads Node's whole bundled fetch implementation (undici) for nothing. A navigator like
+// Node 21's answers the question; it exists only while pg loads.
+const stubNavigator = globalThis.navigator === undefined;
+if (stubNavigator) globalThis.navigator = { userAgent: `Node.js/${process.versions.node.split(".")[0]}` };
+try {
+  await import("pg");
+} finally {
+  if (stubNavigator) delete globalThis.navigator;
+}
 await import("../dist/cli.js");
