@@ -610,6 +610,29 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
   session.timings.statementsMs = elapsed(statementsStarted);
 
   const commitRecord = session.statements[commit.index] as StatementRecord;
+  // A statement can change who the session acts as by means no parser check sees (a function
+  // calling set_config('role', ...)): ask again right before COMMIT, and commit nothing otherwise.
+  let roleNow: { current_user: string; session_user: string } | undefined;
+  try {
+    [roleNow] = await session.toolQuery<{ current_user: string; session_user: string }>(
+      "guard: still the apply role right before COMMIT",
+      "select current_user, session_user",
+    );
+  } catch (error) {
+    commitRecord.note = "replaced by ROLLBACK: the role could not be checked before COMMIT";
+    return failed("guard", error, null, "the role check before COMMIT");
+  }
+  const sameRole = roleNow?.current_user === opts.role && roleNow?.session_user === opts.role;
+  const actualRole = `current_user ${roleNow?.current_user}, session_user ${roleNow?.session_user}`;
+  if (!session.guard("current_user", opts.role, actualRole, sameRole, "checked again right before COMMIT")) {
+    commitRecord.note = "replaced by ROLLBACK: the session's role changed during the apply";
+    await rollback("ROLLBACK: the session's role changed during the apply");
+    return finish(
+      "rolled_back",
+      false,
+      `rolled back: the session acts as ${actualRole}, not ${opts.role}; nothing was committed`,
+    );
+  }
   if (expectation && before) {
     const verifyStarted = performance.now();
     let after: CatalogSnapshot | undefined;

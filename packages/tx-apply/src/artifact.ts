@@ -8,7 +8,9 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { InputError } from "@dieu44/plumbing/exit";
 // The splitter alone: loading the linter's rules too would add ~0.2 s to every apply's start-up.
-import { type ScriptStatement, splitScript } from "@dieu44/sql-lint/script";
+import { type ParsedScript, parseScript, type ScriptStatement } from "@dieu44/sql-lint/script";
+
+type Node = ParsedScript["trees"][number];
 
 export interface ArtifactInput {
   path: string;
@@ -55,9 +57,26 @@ export interface ArtifactPlan {
 }
 
 const BEGIN_TAGS = new Set(["BEGIN", "START TRANSACTION"]);
-// COMMIT / END, optionally WORK or TRANSACTION; not AND CHAIN (it would open a second transaction).
-const PLAIN_COMMIT = /^(commit|end)(\s+(work|transaction))?$/i;
-const ROLE_SWITCH = /^(set|reset)\s+(session\s+|local\s+)?(role|session\s+authorization)\b/i;
+/** Settings that change who the session acts as. */
+const ROLE_SETTINGS = new Set(["role", "session_authorization"]);
+
+/** The statement's node, as the parser gave it (e.g. { kind: "TRANS_STMT_COMMIT", chain: true }). */
+function node(tree: Node | undefined, kind: string): Record<string, unknown> | undefined {
+  const value = (tree as Record<string, unknown> | undefined)?.[kind];
+  return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+}
+
+/** COMMIT or END (any WORK/TRANSACTION spelling), but not AND CHAIN, which would open a second transaction. */
+function isPlainCommit(tree: Node | undefined): boolean {
+  const commit = node(tree, "TransactionStmt");
+  return commit?.kind === "TRANS_STMT_COMMIT" && commit.chain !== true;
+}
+
+/** SET/RESET [SESSION|LOCAL] ROLE and SET SESSION AUTHORIZATION, however the name is quoted. */
+function switchesRole(tree: Node | undefined): boolean {
+  const set = node(tree, "VariableSetStmt");
+  return typeof set?.name === "string" && ROLE_SETTINGS.has(set.name);
+}
 
 function isTransactionControl(statement: ScriptStatement): boolean {
   return statement.kind === "TransactionStmt";
@@ -68,9 +87,9 @@ function isTransactionControl(statement: ScriptStatement): boolean {
  * recorded in the log as a failed guard (nothing is sent).
  */
 export async function planArtifact(bytes: Uint8Array): Promise<ArtifactPlan> {
-  let split: Awaited<ReturnType<typeof splitScript>>;
+  let split: ParsedScript;
   try {
-    split = await splitScript(bytes);
+    split = await parseScript(bytes);
   } catch (error) {
     if (error instanceof Error && error.name === "SqlSyntaxError") {
       const at = error as Error & { line?: number; column?: number };
@@ -103,7 +122,7 @@ export async function planArtifact(bytes: Uint8Array): Promise<ArtifactPlan> {
     if (!isTransactionControl(first) || !BEGIN_TAGS.has(first.tag)) {
       problems.push(`line ${first.line}: the first statement must be BEGIN, not ${first.tag}`);
     }
-    if (!isTransactionControl(last) || !PLAIN_COMMIT.test(last.text.trim())) {
+    if (!isPlainCommit(split.trees[last.index])) {
       problems.push(`line ${last.line}: the last statement must be a plain COMMIT, not ${last.tag}`);
     }
     for (const statement of statements.slice(1, -1)) {
@@ -113,7 +132,7 @@ export async function planArtifact(bytes: Uint8Array): Promise<ArtifactPlan> {
     }
   }
   for (const statement of statements) {
-    if (statement.kind === "VariableSetStmt" && ROLE_SWITCH.test(statement.text.trim())) {
+    if (switchesRole(split.trees[statement.index])) {
       problems.push(`line ${statement.line}: ${statement.tag} switches roles; the apply runs as --role only`);
     }
   }

@@ -1,5 +1,5 @@
 import { snapshot } from "@dieu44/catalog-snapshot";
-import { query, serverUrl, testServers } from "@dieu44/test-harness";
+import { createRole, query, serverUrl, testServers } from "@dieu44/test-harness";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { apply } from "../src/index.js";
@@ -49,6 +49,7 @@ for (const server of testServers()) {
         ["advisory_lock", true],
         ["lock_timeout", true],
         ["statement_timeout", true],
+        ["current_user", true], // checked again right before COMMIT
       ]);
       expect(log.guards.find((guard) => guard.name === "system_identifier")?.actual).toBe(server.systemIdentifier);
       expect(log.psqlEquivalent).toBe("psql -U workflow_admin -v ON_ERROR_STOP=1 -1 -f ws-q5-registry-substrate-ddl.sql");
@@ -60,6 +61,7 @@ for (const server of testServers()) {
         "SELECT set_config('lock_timeout', $1, false)",
         "SELECT set_config('statement_timeout', $1, false)",
         "SELECT name, setting FROM pg_settings WHERE name IN ('lock_timeout', 'statement_timeout')",
+        "select current_user, session_user",
       ]);
       expect(log.guards.find((guard) => guard.name === "statement_timeout")).toMatchObject({
         expected: "60s (60000 ms)",
@@ -89,6 +91,22 @@ for (const server of testServers()) {
       expect(log.statements.slice(8).every((statement) => statement.status === "not_sent")).toBe(true);
       // Six CREATE TABLEs ran and were rolled back: the server saw 7 DDL statements, kept none.
       expect(await ddlSeen(server, database)).toBe(7);
+      expect(await tablesIn(server, database)).toEqual([]);
+    });
+
+    it("a role switched by a function call inside the artifact is caught before COMMIT: rolled back", async () => {
+      const database = await fixtureDatabase(server);
+      const other = await createRole(server, { prefix: "other" });
+      await query(server, `GRANT ${other.name} TO workflow_admin`);
+      const sql = `BEGIN;\nCREATE TABLE cutter_governance.registry_probe (id bigint PRIMARY KEY);\nSELECT set_config('role', '${other.name}', true);\nCOMMIT;\n`;
+      const log = await applyAs(server, database, "workflow_admin", sql);
+      expect(log.outcome).toBe("rolled_back");
+      expect(log.guards.at(-1)).toMatchObject({
+        name: "current_user",
+        passed: false,
+        detail: "checked again right before COMMIT",
+      });
+      expect(log.statements.at(-1)?.status).toBe("not_sent");
       expect(await tablesIn(server, database)).toEqual([]);
     });
 
@@ -314,7 +332,10 @@ COMMIT;
 
       const log = await applyAs(server, database, "workflow_admin", REFERENCE_SQL, guarded);
       expect(log.outcome).toBe("committed");
-      expect(log.guards.at(-1)).toMatchObject({ name: "fingerprint", actual: preflight.fingerprint, passed: true });
+      expect(log.guards.find((guard) => guard.name === "fingerprint")).toMatchObject({
+        actual: preflight.fingerprint,
+        passed: true,
+      });
       expect(await ddlSeen(server, database)).toBe(ddlBefore + 12);
 
       const rollbackSql = (await import("node:fs")).readFileSync(ROLLBACK_PATH, "utf8");

@@ -32,6 +32,9 @@ describe("artifact shape", () => {
     ["a savepoint", "BEGIN;\nSAVEPOINT s;\nSELECT 1;\nCOMMIT;\n", /line 2: SAVEPOINT inside the transaction/],
     ["SET ROLE", "BEGIN;\nSET ROLE workflow_admin;\nSELECT 1;\nCOMMIT;\n", /line 2: .* switches roles/],
     ["SET SESSION AUTHORIZATION", "BEGIN;\nSET SESSION AUTHORIZATION directus;\nCOMMIT;\n", /switches roles/],
+    ["a quoted role setting", 'BEGIN;\nSET "role" TO postgres;\nCOMMIT;\n', /line 2: .* switches roles/],
+    ["SET LOCAL ROLE", "BEGIN;\nSET LOCAL ROLE directus;\nCOMMIT;\n", /switches roles/],
+    ["END AND CHAIN", "BEGIN;\nSELECT 1;\nEND AND CHAIN;\n", /plain COMMIT/],
     ["a syntax error", "BEGIN;\nCREATE TABLE t (id int;\nCOMMIT;\n", /does not parse: .* at line 2/],
     ["an empty file", "", /found 0 statement/],
   ];
