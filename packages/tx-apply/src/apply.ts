@@ -9,6 +9,7 @@
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import type { CatalogSnapshot, SnapshotOptions } from "@dieu44/catalog-snapshot";
+import type { ExpectedDelta } from "@dieu44/drift-diff/schema";
 import { describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
 import { EnvironmentError } from "@dieu44/plumbing/exit";
 import { redact } from "@dieu44/plumbing/redact";
@@ -572,22 +573,27 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
   const opened = await send(begin);
   if (opened.error !== undefined) return failed("statement", opened.error, begin, at(begin));
 
+  /** The expectation's scope as this transaction sees it (its own uncommitted DDL included). */
+  const snapshotInTransaction = (expectation: ExpectedDelta, when: string): Promise<CatalogSnapshot> => {
+    session.toolStatements.push({
+      purpose: `pre-commit verification: catalog snapshot ${when}`,
+      sql: "(catalog-snapshot read-only catalog queries under SAVEPOINT catalog_snapshot, rolled back to it afterwards)",
+    });
+    return snapshot(client, {
+      schemas: expectation.scope.schemas,
+      privilegesFor: opts.privilegesFor,
+      statementTimeoutMs: opts.statementTimeoutMs,
+      useCurrentTransaction: true,
+    });
+  };
+
   // The verification's "before": inside the transaction, before the first statement of the body.
   const expectation = opts.verifyBeforeCommit;
   let before: CatalogSnapshot | undefined;
   if (expectation) {
     const verifyStarted = performance.now();
     try {
-      session.toolStatements.push({
-        purpose: "pre-commit verification: catalog snapshot before the first statement",
-        sql: "(catalog-snapshot read-only catalog queries under SAVEPOINT catalog_snapshot, rolled back to it afterwards)",
-      });
-      before = await snapshot(client, {
-        schemas: expectation.scope.schemas,
-        privilegesFor: opts.privilegesFor,
-        statementTimeoutMs: opts.statementTimeoutMs,
-        useCurrentTransaction: true,
-      });
+      before = await snapshotInTransaction(expectation, "before the first statement");
     } catch (error) {
       session.timings.verificationMs = elapsed(verifyStarted);
       session.verification = {
@@ -637,16 +643,7 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
     const verifyStarted = performance.now();
     let after: CatalogSnapshot | undefined;
     try {
-      session.toolStatements.push({
-        purpose: "pre-commit verification: catalog snapshot before COMMIT",
-        sql: "(catalog-snapshot read-only catalog queries under SAVEPOINT catalog_snapshot, rolled back to it afterwards)",
-      });
-      after = await snapshot(client, {
-        schemas: expectation.scope.schemas,
-        privilegesFor: opts.privilegesFor,
-        statementTimeoutMs: opts.statementTimeoutMs,
-        useCurrentTransaction: true,
-      });
+      after = await snapshotInTransaction(expectation, "before COMMIT");
       const { check, diff } = await import("@dieu44/drift-diff");
       const result = check(diff(before, after, { scope: { schemas: expectation.scope.schemas } }), expectation);
       session.verification = {
