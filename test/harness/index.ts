@@ -2,7 +2,7 @@
  * Test-side helpers over the servers the global setup started: per-test databases and roles,
  * the ws-q5 fixture, and the system pg_dump/psql client.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -124,3 +124,44 @@ export function runPsql(
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+export interface NodeCliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a built CLI (its bin script) with exactly the given environment and stdin, asynchronously
+ * so test files stay parallel. Callers choose the environment: a CLI test must not inherit PG*.
+ */
+export function runNodeCli(
+  bin: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; stdin?: string },
+): Promise<NodeCliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    child.stdin.end(options.stdin ?? "");
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** The environment a CLI test starts from: PATH and an empty HOME (no ~/.pgpass), nothing else. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", ...extra };
+}
+
+/** The twelve tables the ws-q5 artifact creates, as the fixture plan names them. */
+export const FIXTURE_TABLES: readonly string[] = (
+  JSON.parse(readFileSync(join(FIXTURE_DIR, "plan.json"), "utf8")) as { target: { tables: string[] } }
+).target.tables;

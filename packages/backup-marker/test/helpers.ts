@@ -1,9 +1,7 @@
-/** Test helpers: temporary folders, stand-in pg_dump scripts, the built CLI. */
-import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { clientTool, REPO_ROOT } from "@dieu44/test-harness";
+import { clientTool, type NodeCliResult, REPO_ROOT, runNodeCli } from "@dieu44/test-harness";
 
 const created: string[] = [];
 
@@ -55,28 +53,9 @@ export function fileContains(path: string, needle: string): boolean {
 
 export const CLI = join(REPO_ROOT, "packages", "backup-marker", "bin", "backup-marker.js");
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built CLI with a controlled environment (no PG* variables unless given). */
-export function runCli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<NodeCliResult> {
   const base: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("PG")) base[key] = value;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    child.stdin.end(stdin ?? "");
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNodeCli(CLI, args, { env: { ...base, ...env }, stdin });
 }

@@ -1,9 +1,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bootstrapFixture, createDatabase, createRole, dumpableServers, query, serverUrl } from "@dieu44/test-harness";
+import {
+  bootstrapFixture,
+  createDatabase,
+  createRole,
+  dumpableServers,
+  type NodeCliResult,
+  query,
+  serverUrl,
+} from "@dieu44/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBackup } from "../src/index.js";
-import { type CliResult, fileContains, filesUnder, realPgDump, removeTempDirs, runCli, script, tempDir } from "./helpers.js";
+import { fileContains, filesUnder, realPgDump, removeTempDirs, runCli, script, tempDir } from "./helpers.js";
 
 afterAll(removeTempDirs);
 
@@ -69,18 +77,18 @@ for (const server of dumpableServers()) {
       const scratch = await createDatabase(server, "bm_sec_scratch");
       const scratchUrl = serverUrl(server, { database: scratch, user: role.name, password: role.password });
 
-      const runs: CliResult[] = [];
+      const runs: NodeCliResult[] = [];
       runs.push(await runCli(["create", "--out-dir", outDir, "--url", urlWithPassword(), "--pg-dump", pgDump, "--progress"]));
       runs.push(
         await runCli(["create", "--out-dir", outDir, "--url", urlWithoutPassword(), "--pg-dump", pgDump, "--format", "text"], {
           PGPASSWORD: role.password,
         }),
       );
-      expect(runs.map((run) => run.code)).toEqual([0, 0]);
+      expect(runs.map((run) => run.status)).toEqual([0, 0]);
       expect(runs[0]?.stderr).toMatch(/MiB written|bytes written/);
       const markerFile = filesUnder(outDir).find((file) => file.endsWith(".marker.json")) as string;
       runs.push(await runCli(["verify", markerFile, "--max-age", "1h", "--restore-to", scratchUrl, "--pg-restore", pgRestore]));
-      expect(runs[2]?.code, runs[2]?.stderr).toBe(0);
+      expect(runs[2]?.status, runs[2]?.stderr).toBe(0);
       runs.push(
         await runCli([
           "register",
@@ -92,7 +100,7 @@ for (const server of dumpableServers()) {
         ]),
       );
       runs.push(await runCli(["create", "--out-dir", outDir, "--url", urlWithPassword().replace(String(server.port), "1")]));
-      expect(runs.map((run) => run.code)).toEqual([0, 0, 0, 0, 3]);
+      expect(runs.map((run) => run.status)).toEqual([0, 0, 0, 0, 3]);
 
       const outputs = runs.flatMap((run) => [run.stdout, run.stderr]).join("\n");
       expect(outputs).not.toContain(role.password);

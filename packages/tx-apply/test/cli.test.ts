@@ -1,11 +1,9 @@
-/** The tx-apply command: exit codes, stdout/--out, and what never appears in its output. */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { rolePassword, serverUrl, testServers } from "@dieu44/test-harness";
+import { cleanEnv, rolePassword, runNodeCli, serverUrl, testServers } from "@dieu44/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApplyLogSchema } from "../src/index.js";
 import { FIXTURE_EXPECTATION, fixtureDatabase, REFERENCE_PATH, REFERENCE_SQL, sha256, tablesIn } from "./helpers.js";
@@ -13,25 +11,8 @@ import { FIXTURE_EXPECTATION, fixtureDatabase, REFERENCE_PATH, REFERENCE_SQL, sh
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "bin", "tx-apply.js");
 const REFERENCE_SHA = sha256(REFERENCE_SQL);
 
-function runCli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+function runCli(args: string[], env: Record<string, string> = {}) {
+  return runNodeCli(CLI, args, { env: cleanEnv(env) });
 }
 
 function closedPort(): Promise<number> {
