@@ -3,26 +3,13 @@
  * by psql as workflow_admin exactly as the procedure does.
  */
 import { join } from "node:path";
-import { bootstrapFixture, dropDatabase, FIXTURE_DIR, runPsql, testServers } from "@dieu44/test-harness";
+import { bootstrapFixture, dropDatabase, FIXTURE_DIR, FIXTURE_TABLES, runPsql, testServers } from "@dieu44/test-harness";
 import { describe, expect, it } from "vitest";
 import { CatalogSnapshotSchema, type Table } from "../src/index.js";
 import { snapshotOf, table } from "./helpers.js";
 
 const SCHEMA = "cutter_governance";
-const NEW_TABLES = [
-  "registry_attribute",
-  "registry_audit_note",
-  "registry_change_log",
-  "registry_checkpoint",
-  "registry_entity",
-  "registry_entity_type",
-  "registry_evidence",
-  "registry_namespace",
-  "registry_relation",
-  "registry_relation_type",
-  "registry_source",
-  "registry_version",
-];
+const NEW_TABLES = [...FIXTURE_TABLES].sort();
 const OLD_TABLES = ["cutter_run", "governance_article", "governance_law"];
 
 function countByType(tables: Table[], type: string): number {

@@ -2,6 +2,7 @@
  * Hand-made catalog-snapshot documents for unit tests: small builders whose output validates
  * against CatalogSnapshotSchema (the builders parse what they return).
  */
+
 import { createHash } from "node:crypto";
 import {
   type AclEntry,
@@ -12,6 +13,7 @@ import {
   type Index,
   type Table,
 } from "@dieu44/catalog-snapshot/schema";
+import { FIXTURE_TABLES } from "@dieu44/test-harness";
 
 export const SYSTEM_ID = "7611578671664259111";
 
@@ -166,20 +168,7 @@ export function snapshot(parts: SnapshotParts = {}): CatalogSnapshot {
 /** The twelve ws-q5 tables as the approved artifact creates them (columns abbreviated). */
 export function wsq5Tables(): Table[] {
   const s = "cutter_governance";
-  const names = [
-    "registry_namespace",
-    "registry_entity_type",
-    "registry_entity",
-    "registry_attribute",
-    "registry_source",
-    "registry_evidence",
-    "registry_relation_type",
-    "registry_relation",
-    "registry_version",
-    "registry_change_log",
-    "registry_checkpoint",
-    "registry_audit_note",
-  ];
+  const names = FIXTURE_TABLES;
   // 8 foreign keys and 4 unique constraints spread as in the artifact.
   const fks: Record<string, [string, string][]> = {
     registry_entity_type: [["namespace_id", "registry_namespace"]],

@@ -2,27 +2,14 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExpectedDelta } from "@dieu44/drift-diff/schema";
-import { bootstrapFixture, FIXTURE_DIR, query, type ServerInfo, serverUrl } from "@dieu44/test-harness";
+import { bootstrapFixture, FIXTURE_DIR, FIXTURE_TABLES, query, type ServerInfo, serverUrl } from "@dieu44/test-harness";
 import { type ApplyLog, ApplyLogSchema, type ApplyOptions, apply } from "../src/index.js";
 
 export const REFERENCE_PATH = join(FIXTURE_DIR, "ws-q5-registry-substrate-ddl.sql");
 export const ROLLBACK_PATH = join(FIXTURE_DIR, "ws-q5-registry-substrate-rollback.sql");
 export const REFERENCE_SQL = readFileSync(REFERENCE_PATH, "utf8");
 
-export const REGISTRY_TABLES = [
-  "registry_namespace",
-  "registry_entity_type",
-  "registry_entity",
-  "registry_attribute",
-  "registry_source",
-  "registry_evidence",
-  "registry_relation_type",
-  "registry_relation",
-  "registry_version",
-  "registry_change_log",
-  "registry_checkpoint",
-  "registry_audit_note",
-];
+export const REGISTRY_TABLES = FIXTURE_TABLES;
 
 /** The fixture's expected delta: the 12 tables and their constraints, nothing else. */
 export const FIXTURE_EXPECTATION: ExpectedDelta = {
