@@ -1,47 +1,8 @@
-import { type CatalogSnapshot, CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { fromStdinToken, parseCommandLine, protectStdinDash } from "@dieu44/plumbing/cli-args";
-import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import { readDocument, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
+import { ExitCode, runCli } from "@dieu44/plumbing/exit";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { check, diff, formatMarkdown, formatText } from "./index.js";
-import { type CatalogDiff, type ExpectationResult, ExpectedDeltaSchema, type ObjectKind, ObjectKindSchema } from "./schema.js";
-
-const FORMATS = ["json", "text", "markdown"] as const;
-type Format = (typeof FORMATS)[number];
-
-export interface DriftDiffArgs {
-  before: string;
-  after: string;
-  scopeSchemas: string[];
-  scopeKinds: ObjectKind[];
-  expect?: string;
-  allowDifferentClusters: boolean;
-}
-
-/** The command: read both snapshots (and the expectation), diff, check. Returns the document and its exit code. */
-export async function driftDiff(args: DriftDiffArgs): Promise<{ document: CatalogDiff | ExpectationResult; exitCode: ExitCode }> {
-  if (args.before === "-" && args.after === "-") throw new InputError("only one of BEFORE and AFTER can be - (stdin)");
-  const before: CatalogSnapshot = await readDocument(CatalogSnapshotSchema, args.before);
-  const after: CatalogSnapshot = await readDocument(CatalogSnapshotSchema, args.after);
-  const expectation = args.expect === undefined ? undefined : await readDocument(ExpectedDeltaSchema, args.expect);
-  const scope = {
-    ...(args.scopeSchemas.length > 0 ? { schemas: args.scopeSchemas } : {}),
-    ...(args.scopeKinds.length > 0 ? { kinds: args.scopeKinds } : {}),
-  };
-  const result = diff(before, after, { scope, allowDifferentClusters: args.allowDifferentClusters });
-  if (expectation === undefined) {
-    return { document: result, exitCode: result.identical ? ExitCode.Passed : ExitCode.CheckFailed };
-  }
-  const outcome = check(result, expectation);
-  return { document: outcome, exitCode: outcome.pass ? ExitCode.Passed : ExitCode.CheckFailed };
-}
-
-function render(document: CatalogDiff | ExpectationResult, format: Format): string {
-  if (format === "text") return formatText(document);
-  if (format === "markdown") return formatMarkdown(document);
-  return toJsonText(document);
-}
+import { FORMATS, type Format, OBJECT_KINDS, type ObjectKind } from "./choices.js";
 
 await runCli("drift-diff", async () => {
   // BEFORE, AFTER and --expect may be - (stdin), which yargs would not pass through as it is.
@@ -59,7 +20,7 @@ await runCli("drift-diff", async () => {
       type: "string",
       array: true,
       default: [],
-      choices: ObjectKindSchema.options,
+      choices: OBJECT_KINDS,
       describe: "only report this object kind (repeatable)",
     })
     .option("expect", { type: "string", describe: "expected-delta document to check the diff against" })
@@ -72,6 +33,7 @@ await runCli("drift-diff", async () => {
     .strict();
   const argv = await parseCommandLine(parser, args);
   if (!argv) return ExitCode.Passed;
+  const { driftDiff, render } = await import("./command.js");
   const { document, exitCode } = await driftDiff({
     before: fromStdinToken(String(argv.before)),
     after: fromStdinToken(String(argv.after)),
@@ -80,6 +42,7 @@ await runCli("drift-diff", async () => {
     expect: argv.expect === undefined ? undefined : fromStdinToken(argv.expect),
     allowDifferentClusters: argv["allow-different-clusters"],
   });
+  const { writeOut } = await import("@dieu44/plumbing/json-io");
   await writeOut(render(document, argv.format));
   return exitCode;
 });

@@ -24,35 +24,12 @@
  * object itself is added or removed, only when they change on an object that stays.
  */
 import { z } from "zod";
+import { OBJECT_KINDS } from "./choices.js";
+
+export { OBJECT_KINDS };
 
 /** Every kind of catalog object the diff reports, and the expectation can count or forbid. */
-export const ObjectKindSchema = z.enum([
-  "schema",
-  "table",
-  "column",
-  "default",
-  "identity",
-  "primary_key",
-  "foreign_key",
-  "unique",
-  "check",
-  "exclusion",
-  "index",
-  "trigger",
-  "view",
-  "materialized_view",
-  "sequence",
-  "enum",
-  "domain",
-  "composite_type",
-  "function",
-  "procedure",
-  "extension",
-  "privilege",
-  "ownership",
-  "row_security",
-  "role",
-]);
+export const ObjectKindSchema = z.enum(OBJECT_KINDS);
 export type ObjectKind = z.infer<typeof ObjectKindSchema>;
 
 export const EXPECTED_DELTA_KIND = "expected-delta";
