@@ -6,12 +6,9 @@
  */
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import { createProgress } from "@dieu44/plumbing/progress";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { writeJsonDocument } from "./output.js";
-// The snapshot module, not the index: the CLI has no use for zod, which is slow to load.
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS, snapshot } from "./snapshot.js";
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS } from "./defaults.js";
 
 const TOOL = "catalog-snapshot";
 
@@ -80,6 +77,13 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
 await runCli(TOOL, async () => {
   const args = await parseArguments(hideBin(process.argv));
   if (!args) return ExitCode.Passed;
+  // Loaded once the arguments parsed, so that --help and usage errors do not pay for pg. The
+  // snapshot module, not the index: the CLI has no use for zod, which is slow to load.
+  const [{ snapshot }, { writeJsonDocument }, { createProgress }] = await Promise.all([
+    import("./snapshot.js"),
+    import("./output.js"),
+    import("@dieu44/plumbing/progress"),
+  ]);
   const progress = createProgress(TOOL);
   const doc = await snapshot(
     { url: args.url },

@@ -16,6 +16,7 @@ import { redact } from "@dieu44/plumbing/redact";
 import pg from "pg";
 import QueryStream from "pg-query-stream";
 import { parseAcl } from "./acl.js";
+import { DEFAULT_APPLICATION_NAME, DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS } from "./defaults.js";
 import { compareText, fingerprintOfBuiltDocument } from "./fingerprint.js";
 import * as queries from "./queries.js";
 import type {
@@ -69,9 +70,7 @@ export interface SnapshotOptions {
   parallelMinTables?: number;
 }
 
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
-export const DEFAULT_APPLICATION_NAME = "catalog-snapshot";
-export const DEFAULT_MAX_CONNECTIONS = 4;
+export { DEFAULT_APPLICATION_NAME, DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS };
 /** Below this many tables, extra connections cost more than they save. */
 export const PARALLEL_MIN_TABLES = 1000;
 

@@ -1,0 +1,4 @@
+/** Defaults of the snapshot options, apart from snapshot.ts so that the CLI can show them in `--help` without loading pg. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+export const DEFAULT_APPLICATION_NAME = "catalog-snapshot";
+export const DEFAULT_MAX_CONNECTIONS = 4;
