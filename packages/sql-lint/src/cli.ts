@@ -6,27 +6,14 @@
  */
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import { readBytes, readDocument, toJsonText, writeOut } from "@dieu44/plumbing/json-io";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { toExpectedDelta } from "./expect.js";
-import { formatSarif, formatText } from "./format.js";
-import { lint } from "./lint.js";
-import { type LintPolicyInput, LintPolicySchema, POLICY_FORMAT_VERSION, POLICY_KIND } from "./schema.js";
+import type { SqlLintArguments } from "./command.js";
 
 const TOOL = "sql-lint";
-const FORMATS = ["json", "text", "sarif"] as const;
+export const FORMATS = ["json", "text", "sarif"] as const;
 
-interface Arguments {
-  file: string;
-  policy?: string;
-  format: (typeof FORMATS)[number];
-  emitExpect: boolean;
-  onErrorStopDeclared: boolean;
-  scopeSchema: string[];
-}
-
-async function parseArguments(argv: string[]): Promise<Arguments | null> {
+async function parseArguments(argv: string[]): Promise<SqlLintArguments | null> {
   const parser = yargs(argv)
     .scriptName(TOOL)
     .usage("$0 FILE.sql [--policy FILE] [--format json|text|sarif] [--emit-expect]")
@@ -69,30 +56,9 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
 await runCli(TOOL, async () => {
   const args = await parseArguments(hideBin(process.argv));
   if (!args) return ExitCode.Passed;
-  if (args.file === "-" && args.policy === "-") throw new InputError("the artifact and the policy cannot both be stdin");
-  const policy: LintPolicyInput = args.policy
-    ? await readDocument(LintPolicySchema, args.policy)
-    : { kind: POLICY_KIND, formatVersion: POLICY_FORMAT_VERSION };
-  const bytes = await readBytes(args.file);
-  const report = await lint(bytes, policy, {
-    path: args.file === "-" ? undefined : args.file,
-    policySource: args.policy,
-    onErrorStopDeclared: args.onErrorStopDeclared,
-  });
-  if (args.emitExpect) {
-    const scopeSchemas = args.scopeSchema.length > 0 ? args.scopeSchema : report.policy.document.allowedSchemas;
-    if (!report.facts.parsed) {
-      process.stderr.write(formatText(report));
-      return ExitCode.CheckFailed;
-    }
-    await writeOut(toJsonText(toExpectedDelta(report, { scopeSchemas })));
-    if (!report.pass) process.stderr.write(formatText(report));
-  } else if (args.format === "text") {
-    await writeOut(formatText(report));
-  } else if (args.format === "sarif") {
-    await writeOut(toJsonText(formatSarif(report)));
-  } else {
-    await writeOut(toJsonText(report));
-  }
-  return report.pass ? ExitCode.Passed : ExitCode.CheckFailed;
+  const [{ sqlLint }, { writeOut }] = await Promise.all([import("./command.js"), import("@dieu44/plumbing/json-io")]);
+  const outcome = await sqlLint(args);
+  if (outcome.stdout !== undefined) await writeOut(outcome.stdout);
+  if (outcome.stderr !== undefined) process.stderr.write(outcome.stderr);
+  return outcome.exitCode;
 });
