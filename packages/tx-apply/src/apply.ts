@@ -499,7 +499,15 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
   /** Sends one artifact statement: whether it left, and the server's answer or the error. */
   const send = async (statement: PlannedStatement): Promise<{ sent: boolean; error?: unknown; command?: string }> => {
     const record = session.statements[statement.index] as StatementRecord;
-    notify({ phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag });
+    const start = { phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag } as const;
+    if (opts.onBeforeStatement) {
+      try {
+        await opts.onBeforeStatement({ ...start });
+      } catch {
+        // Like onStatement: a hook never changes what is sent.
+      }
+    }
+    notify(start);
     if (session.connectionEnded) {
       // The socket is already gone: this statement never leaves, so it cannot have done anything.
       return { sent: false, error: new Error("the connection ended before this statement could be sent") };

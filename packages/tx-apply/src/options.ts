@@ -45,6 +45,13 @@ export interface ApplyOptions {
   advisoryLockKey?: bigint | string | number;
   /** Called before and after each artifact statement. Exceptions it throws are ignored. */
   onStatement?: (event: StatementEvent) => void;
+  /**
+   * Awaited right before each artifact statement (BEGIN and COMMIT included) is sent, with its
+   * "start" event: a progress hook that may pause, and the seam the reliability suite uses to
+   * inject a fault at an exact statement boundary. Nothing is sent until it settles; what it
+   * throws is ignored, so a hook never changes what is sent.
+   */
+  onBeforeStatement?: (event: StatementEvent) => Promise<void> | void;
 }
 
 export const DEFAULT_LOCK_TIMEOUT = "5s";
@@ -74,6 +81,7 @@ export interface ResolvedOptions {
   statementTimeoutMs: number;
   advisoryLockKey: bigint;
   onStatement: ((event: StatementEvent) => void) | undefined;
+  onBeforeStatement: ((event: StatementEvent) => Promise<void> | void) | undefined;
 }
 
 // PostgreSQL's time units for GUCs; a bare number is milliseconds.
@@ -153,5 +161,6 @@ export async function resolveOptions(options: ApplyOptions): Promise<ResolvedOpt
     statementTimeoutMs: durationMs(statementTimeout),
     advisoryLockKey: lockKey(options.advisoryLockKey),
     onStatement: options.onStatement,
+    onBeforeStatement: options.onBeforeStatement,
   };
 }
