@@ -20,9 +20,215 @@ export async function readBytes(path: string, stdin: NodeJS.ReadableStream = pro
   }
 }
 
-/** Reads a whole file as UTF-8 text, or stdin when `path` is `-`. */
+/** Reads a whole file as UTF-8 text, or stdin when `path` is `-`; invalid UTF-8 is refused. */
 export async function readText(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
-  return (await readBytes(path, stdin)).toString("utf8");
+  return decodeUtf8(await readBytes(path, stdin), path === "-" ? "stdin" : path);
+}
+
+/** 1-based line and column of a character offset, for messages a person can act on. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let index = text.indexOf("\n"); index !== -1 && index < offset; index = text.indexOf("\n", index + 1)) {
+    line += 1;
+    lineStart = index + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** Byte offset of the first byte that does not belong to a well-formed UTF-8 sequence, or -1. */
+export function invalidUtf8Offset(bytes: Uint8Array): number {
+  let index = 0;
+  while (index < bytes.length) {
+    const lead = bytes[index]!;
+    if (lead < 0x80) {
+      index += 1;
+      continue;
+    }
+    // The lead byte decides the length and the allowed range of the second byte (no overlongs,
+    // no surrogates, nothing above U+10FFFF), as in the Unicode standard's table 3-7.
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) length = 2;
+    else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      if (lead === 0xe0) low = 0xa0;
+      if (lead === 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      if (lead === 0xf0) low = 0x90;
+      if (lead === 0xf4) high = 0x8f;
+    } else return index;
+    for (let next = 1; next < length; next++) {
+      const byte = bytes[index + next];
+      if (byte === undefined) return index;
+      if (next === 1 ? byte < low || byte > high : byte < 0x80 || byte > 0xbf) return index;
+    }
+    index += length;
+  }
+  return -1;
+}
+
+/**
+ * Decodes UTF-8 strictly: a byte sequence that is not UTF-8 is refused (with its offset), never
+ * silently replaced with U+FFFD. A byte-order mark is kept, so that a reader can name it.
+ */
+export function decodeUtf8(bytes: Uint8Array, label: string): string {
+  const offset = invalidUtf8Offset(bytes);
+  if (offset !== -1) {
+    const line = 1 + bytes.subarray(0, offset).filter((byte) => byte === 0x0a).length;
+    const hex = bytes[offset]!.toString(16).toUpperCase().padStart(2, "0");
+    throw new InputError(`${label}: not valid UTF-8 (byte 0x${hex} at byte offset ${offset}, line ${line})`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (error) {
+    // Only a text longer than a JavaScript string can hold gets here.
+    throw new InputError(`${label}: too large to read as text (${bytes.length} bytes)`, { cause: error });
+  }
+}
+
+/**
+ * Parses JSON text; the error names the source and where the text stops being JSON (line and
+ * column), without quoting the input (it may be huge or carry something private).
+ */
+export function parseJson(text: string, label: string): unknown {
+  if (text.trim() === "")
+    throw new InputError(`${label}: empty ${text.length === 0 ? "file" : "text"} (expected a JSON document)`);
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw new InputError(`${label}: not valid JSON: starts with a byte-order mark (U+FEFF); save it as UTF-8 without BOM`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) {
+      throw new InputError(`${label}: cannot parse JSON (${(error as Error).message})`, { cause: error });
+    }
+    const offset = jsonErrorOffset(text);
+    const { line, column } = lineAndColumn(text, offset);
+    const reason =
+      offset >= text.length ? "unexpected end of the text" : `unexpected ${describeCharacter(text.codePointAt(offset)!)}`;
+    throw new InputError(`${label}: not valid JSON at line ${line}, column ${column}: ${reason}`);
+  }
+}
+
+function describeCharacter(codePoint: number): string {
+  const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, "0")}`;
+  return codePoint >= 0x21 && codePoint <= 0x7e ? `character '${String.fromCodePoint(codePoint)}'` : `character ${hex}`;
+}
+
+/**
+ * Offset of the first character where `text` stops being JSON (text.length when it ends too
+ * early). Only called after JSON.parse failed, whose messages do not always carry a position.
+ * Iterative, so that deeply nested input cannot exhaust the stack.
+ */
+export function jsonErrorOffset(text: string): number {
+  const isSpace = (code: number) => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+  let index = 0;
+  const skipSpace = () => {
+    while (index < text.length && isSpace(text.charCodeAt(index))) index++;
+  };
+  /** Scans a string starting at the quote; returns false at the offending character. */
+  const scanString = (): boolean => {
+    index++;
+    while (index < text.length) {
+      const code = text.charCodeAt(index);
+      if (code === 0x22) {
+        index++;
+        return true;
+      }
+      if (code < 0x20) return false;
+      if (code === 0x5c) {
+        const escaped = text[index + 1];
+        if (escaped === undefined) {
+          index++;
+          return false;
+        }
+        if (escaped === "u") {
+          for (let digit = 2; digit < 6; digit++) {
+            if (!/[0-9a-fA-F]/.test(text[index + digit] ?? "")) {
+              index += Math.min(digit, text.length - index);
+              return false;
+            }
+          }
+          index += 6;
+          continue;
+        }
+        if (!'"\\/bfnrt'.includes(escaped)) {
+          index++;
+          return false;
+        }
+        index += 2;
+        continue;
+      }
+      index++;
+    }
+    return false;
+  };
+  const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  const stack: ("array" | "object")[] = [];
+  /** Scans one scalar, or the opening bracket of a container (pushed); false at the offending character. */
+  const scanValue = (): boolean => {
+    skipSpace();
+    const char = text[index];
+    if (char === "{" || char === "[") {
+      stack.push(char === "{" ? "object" : "array");
+      index++;
+      return true;
+    }
+    if (char === '"') return scanString();
+    for (const literal of ["true", "false", "null"]) {
+      if (text.startsWith(literal, index)) {
+        index += literal.length;
+        return true;
+      }
+    }
+    number.lastIndex = index;
+    const match = number.exec(text);
+    if (match) {
+      index += match[0].length;
+      // "01", "1.", "1e": JSON.parse refuses digits or a dot right after the number.
+      return !/[0-9.eE]/.test(text[index] ?? "");
+    }
+    return false;
+  };
+  if (!scanValue()) return index;
+  // `opened`: the innermost container was just opened, so it may close at once or take a first member.
+  let opened = stack.length > 0;
+  while (stack.length > 0) {
+    skipSpace();
+    const container = stack[stack.length - 1];
+    const char = text[index];
+    const closing = container === "object" ? "}" : "]";
+    if (char === closing && opened) {
+      stack.pop();
+      index++;
+      opened = false;
+      continue;
+    }
+    if (!opened) {
+      if (char === closing) {
+        stack.pop();
+        index++;
+        continue;
+      }
+      if (char !== ",") return index;
+      index++;
+    }
+    if (container === "object") {
+      skipSpace();
+      if (text[index] !== '"' || !scanString()) return index;
+      skipSpace();
+      if (text[index] !== ":") return index;
+      index++;
+    }
+    const depth = stack.length;
+    if (!scanValue()) return index;
+    opened = stack.length > depth;
+  }
+  skipSpace();
+  return index;
 }
 
 /** Formats a zod issue path as `a.b[3].c`. */
@@ -49,13 +255,7 @@ export function validateDocument<S extends z.ZodType>(schema: S, value: unknown,
 
 /** Parses JSON text and validates it; `label` names the source (file path or "stdin"). */
 export function parseDocument<S extends z.ZodType>(schema: S, text: string, label: string): z.output<S> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`${label}: not valid JSON (${(error as Error).message})`);
-  }
-  return validateDocument(schema, value, label);
+  return validateDocument(schema, parseJson(text, label), label);
 }
 
 /** Reads a JSON document from a file or `-` and validates it. */

@@ -6,7 +6,16 @@ import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { InputError } from "../src/exit.js";
-import { parseDocument, readBytes, readText, writeFileAtomically } from "../src/json-io.js";
+import {
+  decodeUtf8,
+  invalidUtf8Offset,
+  jsonErrorOffset,
+  parseDocument,
+  parseJson,
+  readBytes,
+  readText,
+  writeFileAtomically,
+} from "../src/json-io.js";
 
 const schema = z.object({
   kind: z.literal("thing"),
@@ -57,6 +66,53 @@ describe("reading bytes and writing files", () => {
       expect(readdirSync(dir)).toEqual(["out.json"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("refusing text that is not UTF-8 JSON", () => {
+  it("refuses invalid UTF-8 with its offset instead of replacing it with U+FFFD", async () => {
+    const bytes = Buffer.concat([Buffer.from('{"kind":"thing",\n"name":"a'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    expect(() => decodeUtf8(bytes, "in.json")).toThrow(/in\.json: not valid UTF-8 \(byte 0xC3 at byte offset 26, line 2\)/);
+    await expect(readText("-", Readable.from([bytes]))).rejects.toThrow(InputError);
+    // Overlong forms, surrogates, code points above U+10FFFF and cut sequences are not UTF-8 either.
+    for (const invalid of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0xff], [0x80]]) {
+      expect(invalidUtf8Offset(Uint8Array.from(invalid))).toBe(0);
+    }
+    expect(decodeUtf8(Buffer.from("héllo € 𝄞"), "x")).toBe("héllo € 𝄞");
+    expect(invalidUtf8Offset(Buffer.from("héllo € 𝄞"))).toBe(-1);
+  });
+
+  it("names the line and column where the text stops being JSON, and an empty file or a BOM", () => {
+    expect(() => parseJson('{"a": 1,\n "b": NaN}', "in.json")).toThrow(
+      /in\.json: not valid JSON at line 2, column 7: unexpected character 'N'/,
+    );
+    expect(() => parseJson('{"a": [1, 2', "in.json")).toThrow(/line 1, column 12: unexpected end of the text/);
+    expect(() => parseJson("", "in.json")).toThrow(/in\.json: empty file/);
+    expect(() => parseJson('\ufeff{"a":1}', "in.json")).toThrow(/byte-order mark/);
+    expect(() => parseDocument(schema, '{"kind":"thing",}', "in.json")).toThrow(/in\.json: not valid JSON at line 1, column 17/);
+  });
+
+  it("finds the offset JSON.parse refuses, for every kind of syntax error", () => {
+    const cases: [string, number][] = [
+      ["{", 1],
+      ['{"a":1,}', 7],
+      ["[1,]", 3],
+      ["[,1]", 1],
+      ["[1 2]", 3],
+      ["{}{}", 2],
+      ['{"a":01}', 6],
+      ['{"a":1.}', 6],
+      ['{"a":"\\q"}', 7],
+      ['{"a":"\\u12G4"}', 10],
+      ['{"a":"x\ny"}', 7],
+      ['{"a" 1}', 5],
+      ["tru", 0],
+      [`${"[".repeat(100_000)}1${"]".repeat(99_999)}`, 200_000],
+    ];
+    for (const [text, offset] of cases) {
+      expect(() => JSON.parse(text)).toThrow(SyntaxError);
+      expect(jsonErrorOffset(text)).toBe(offset);
     }
   });
 });
