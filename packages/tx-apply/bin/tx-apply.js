@@ -11,11 +11,23 @@ setFlagsFromString("--liftoff-only");
 // there is no navigator (Node 20; Node 21 and later have one), by constructing a fetch Response,
 // which loads Node's whole bundled fetch implementation (undici) for nothing. A navigator like
 // Node 21's answers the question; it exists only while pg loads.
-const stubNavigator = globalThis.navigator === undefined;
-if (stubNavigator) globalThis.navigator = { userAgent: `Node.js/${process.versions.node.split(".")[0]}` };
-try {
-  await import("pg");
-} finally {
-  if (stubNavigator) delete globalThis.navigator;
+async function loadPg() {
+  const stubNavigator = globalThis.navigator === undefined;
+  if (stubNavigator) globalThis.navigator = { userAgent: `Node.js/${process.versions.node.split(".")[0]}` };
+  try {
+    await import("pg");
+  } finally {
+    if (stubNavigator) delete globalThis.navigator;
+  }
+}
+
+// An apply needs the parser and pg: start reading and compiling the parser's WebAssembly now, in
+// the background, so that it overlaps the rest of the start-up instead of following it. Printing
+// the usage needs neither, and is not made to wait for them.
+const usageOnly = process.argv.slice(2).some((arg) => arg === "--help" || arg === "-h");
+if (!usageOnly) {
+  const parser = import("@dieu44/sql-lint/script");
+  await loadPg();
+  await parser;
 }
 await import("../dist/cli.js");

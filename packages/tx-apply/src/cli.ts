@@ -7,18 +7,10 @@
  * stderr. Exit 0 committed (or a clean dry run), 1 not started / rolled back / unknown, 2 bad
  * input, 3 no connection.
  */
-// First, before yargs and pg: importing the splitter starts reading and compiling the parser's
-// WebAssembly in the background, so that overlaps the rest of the start-up instead of following it.
-import "@dieu44/sql-lint/script";
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import { readBytes, readDocument, toJsonText, writeFileAtomically, writeOut } from "@dieu44/plumbing/json-io";
-import { createProgress } from "@dieu44/plumbing/progress";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-// Not ./index.js: that re-exports the zod schemas, which the apply itself does not need.
-import { apply } from "./apply.js";
-import { formatText } from "./format.js";
 import { DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT } from "./options.js";
 
 const TOOL = "tx-apply";
@@ -128,6 +120,15 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
 await runCli(TOOL, async () => {
   const args = await parseArguments(hideBin(process.argv));
   if (!args) return ExitCode.Passed;
+  // Loaded once the arguments parsed (the bin has already started loading pg and the parser).
+  // Not ./index.js: that re-exports the zod schemas, which the apply itself does not need.
+  const [{ apply }, { formatText }, { readBytes, readDocument, toJsonText, writeFileAtomically, writeOut }, { createProgress }] =
+    await Promise.all([
+      import("./apply.js"),
+      import("./format.js"),
+      import("@dieu44/plumbing/json-io"),
+      import("@dieu44/plumbing/progress"),
+    ]);
   const expectation = args.verifyBeforeCommit
     ? await readDocument((await import("@dieu44/drift-diff/schema")).ExpectedDeltaSchema, args.verifyBeforeCommit)
     : undefined;
