@@ -8,12 +8,10 @@
 import { relative } from "node:path";
 import { parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, runCli } from "@dieu44/plumbing/exit";
-import { toJsonText, writeOut } from "@dieu44/plumbing/json-io";
 import type { ProcedureMode, ProcedureResult } from "@dieu44/report-render/schema";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { type DemoResult, runDemo } from "./demo.js";
-import { runProcedure } from "./procedure.js";
+import type { DemoResult } from "./demo.js";
 
 const TOOL = "dieu44";
 const logLine = (line: string) => process.stderr.write(`${line}\n`);
@@ -54,7 +52,13 @@ async function main(argv: string[]): Promise<number> {
       .option("pg-dump", { type: "string", describe: "pg_dump binary for the fresh backup" })
       .option("templates", { type: "string", describe: "report templates folder" })
       .option("format", { choices: ["text", "json"] as const, default: "text" as const });
+  // The procedure's modules (pg, the parser, zod, handlebars) load only once a command is chosen,
+  // so that --help and usage errors answer at once.
   const runMode = (mode: ProcedureMode) => async (args: Awaited<ReturnType<typeof procedureOptions>["argv"]>) => {
+    const [{ runProcedure }, { toJsonText, writeOut }] = await Promise.all([
+      import("./procedure.js"),
+      import("@dieu44/plumbing/json-io"),
+    ]);
     const outcome = await runProcedure({
       mode,
       planPath: args.plan,
@@ -80,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
       "the procedure on a throwaway embedded PostgreSQL: BLOCKED as directus, then PASS as workflow_admin",
       (y) => y.option("out", { type: "string", default: "evidence", describe: "folder for both evidence folders" }),
       async (args) => {
+        const [{ runDemo }, { writeOut }] = await Promise.all([import("./demo.js"), import("@dieu44/plumbing/json-io")]);
         const demo = await runDemo({ outDir: args.out, log: logLine });
         await writeOut(summarizeDemo(demo));
         exitCode = demo.asExpected ? ExitCode.Passed : ExitCode.CheckFailed;
