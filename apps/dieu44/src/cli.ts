@@ -8,9 +8,9 @@
 import { relative } from "node:path";
 import { parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, runCli } from "@dieu44/plumbing/exit";
+import yargs, { hideBin } from "@dieu44/plumbing/yargs";
 import type { ProcedureMode, ProcedureResult } from "@dieu44/report-render/schema";
-import yargs, { type Argv } from "yargs";
-import { hideBin } from "yargs/helpers";
+import type { Argv } from "yargs";
 import type { DemoResult } from "./demo.js";
 
 const TOOL = "dieu44";

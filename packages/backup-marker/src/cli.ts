@@ -1,8 +1,7 @@
 /** The backup-marker command line: create, verify, register. */
 import { parseCommandLine, protectStdinDash } from "@dieu44/plumbing/cli-args";
 import { ExitCode, runCli } from "@dieu44/plumbing/exit";
-import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
+import yargs, { hideBin } from "@dieu44/plumbing/yargs";
 import type { OutputFormat } from "./commands.js";
 
 const TOOL = "backup-marker";

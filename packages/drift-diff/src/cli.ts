@@ -1,7 +1,6 @@
 import { fromStdinToken, parseCommandLine, protectStdinDash } from "@dieu44/plumbing/cli-args";
 import { ExitCode, runCli } from "@dieu44/plumbing/exit";
-import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
+import yargs, { hideBin } from "@dieu44/plumbing/yargs";
 import { FORMATS, type Format, OBJECT_KINDS, type ObjectKind } from "./choices.js";
 
 await runCli("drift-diff", async () => {

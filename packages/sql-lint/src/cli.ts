@@ -6,8 +6,7 @@
  */
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
+import yargs, { hideBin } from "@dieu44/plumbing/yargs";
 import type { SqlLintArguments } from "./command.js";
 
 const TOOL = "sql-lint";

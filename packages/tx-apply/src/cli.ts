@@ -9,8 +9,7 @@
  */
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
-import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
+import yargs, { hideBin } from "@dieu44/plumbing/yargs";
 import { DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT } from "./options.js";
 
 const TOOL = "tx-apply";
