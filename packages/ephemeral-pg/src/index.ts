@@ -102,13 +102,23 @@ export interface Cluster {
   readonly superuser: string;
   readonly superuserPassword: string;
   readonly dataDir: string;
-  /** The postmaster's process id. */
+  /** The postmaster's process id (a new one after restart()). */
   readonly pid: number;
   /** A connection URL (password included: for tests and the demo's own use, never for output). */
   url(options?: { database?: string; user?: string; password?: string }): string;
+  /**
+   * Stops the postmaster, keeping its data, and starts it again on the same port. `immediate`
+   * (SIGQUIT) ends every process without a shutdown checkpoint, as a crash would, so the restart
+   * runs crash recovery; `fast` (SIGINT, the default) rolls back open transactions and checkpoints.
+   */
+  restart(options?: { mode?: ShutdownMode }): Promise<void>;
   /** Stops the server and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
 }
+
+export type ShutdownMode = "fast" | "immediate";
+
+const SHUTDOWN_SIGNALS: Record<ShutdownMode, NodeJS.Signals> = { fast: "SIGINT", immediate: "SIGQUIT" };
 
 interface RunAs {
   uid: number;
@@ -210,58 +220,82 @@ export async function startCluster(options: StartOptions): Promise<Cluster> {
   };
   const args = ["-D", dataDir, "-p", String(port)];
   for (const [name, value] of Object.entries(settings)) args.push("-c", `${name}=${value}`);
-  const logFd = openSync(logFile, "a");
-  if (runAs) chownSync(logFile, runAs.uid, runAs.gid);
-  const child = spawn(join(binaries.binDir, "postgres"), args, {
-    ...childIds,
-    env: childEnv,
-    cwd: root,
-    stdio: ["ignore", logFd, logFd],
-  });
-  closeSync(logFd);
-  const pid = child.pid;
-  if (pid === undefined) {
-    rmSync(root, { recursive: true, force: true });
-    throw new Error("could not start postgres");
+  if (runAs) {
+    closeSync(openSync(logFile, "a"));
+    chownSync(logFile, runAs.uid, runAs.gid);
   }
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    }),
-  );
 
-  // The watchdog: if this process dies without stop(), the postmaster gets a fast shutdown,
-  // then SIGKILL, and the folder is removed.
-  const watchdog = spawn(
-    "sh",
-    [
-      "-c",
-      `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 1; done
-       kill -INT ${pid} 2>/dev/null; i=0
-       while kill -0 ${pid} 2>/dev/null && [ $i -lt 20 ]; do sleep 0.5; i=$((i+1)); done
-       kill -KILL ${pid} 2>/dev/null; rm -rf '${root}'`,
-    ],
-    { detached: true, stdio: "ignore" },
-  );
-  watchdog.unref();
+  interface Postmaster {
+    child: ReturnType<typeof spawn>;
+    pid: number;
+    exited: Promise<void>;
+    hasExited: () => boolean;
+    watchdog: ReturnType<typeof spawn>;
+  }
+
+  /** Spawns the postmaster on the data directory, with its watchdog. */
+  const launch = (): Postmaster => {
+    const logFd = openSync(logFile, "a");
+    const child = spawn(join(binaries.binDir, "postgres"), args, {
+      ...childIds,
+      env: childEnv,
+      cwd: root,
+      stdio: ["ignore", logFd, logFd],
+    });
+    closeSync(logFd);
+    const pid = child.pid;
+    if (pid === undefined) throw new Error("could not start postgres");
+    let exited = false;
+    const exitedPromise = new Promise<void>((resolve) =>
+      child.once("exit", () => {
+        exited = true;
+        resolve();
+      }),
+    );
+    // The watchdog: if this process dies without stop(), the postmaster gets a fast shutdown,
+    // then SIGKILL, and the folder is removed.
+    const watchdog = spawn(
+      "sh",
+      [
+        "-c",
+        `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 1; done
+         kill -INT ${pid} 2>/dev/null; i=0
+         while kill -0 ${pid} 2>/dev/null && [ $i -lt 20 ]; do sleep 0.5; i=$((i+1)); done
+         kill -KILL ${pid} 2>/dev/null; rm -rf '${root}'`,
+      ],
+      { detached: true, stdio: "ignore" },
+    );
+    watchdog.unref();
+    return { child, pid, exited: exitedPromise, hasExited: () => exited, watchdog };
+  };
+
+  let postmaster: Postmaster;
+  try {
+    postmaster = launch();
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
   const killOnExit = () => {
-    if (!exited) process.kill(pid, "SIGINT");
+    if (!postmaster.hasExited()) process.kill(postmaster.pid, "SIGINT");
   };
   process.once("exit", killOnExit);
+
+  /** Signals the postmaster and waits for it to exit (SIGKILL after 15 s). */
+  const halt = async (signal: NodeJS.Signals) => {
+    if (postmaster.hasExited()) return;
+    postmaster.child.kill(signal);
+    const timer = setTimeout(() => postmaster.child.kill("SIGKILL"), 15_000);
+    await postmaster.exited;
+    clearTimeout(timer);
+  };
 
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     process.removeListener("exit", killOnExit);
-    if (!exited) {
-      child.kill("SIGINT");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await exitedPromise;
-      clearTimeout(timer);
-    }
+    await halt("SIGINT");
     rmSync(root, { recursive: true, force: true });
   };
 
@@ -273,28 +307,42 @@ export async function startCluster(options: StartOptions): Promise<Cluster> {
     return `postgres://${auth}@127.0.0.1:${port}/${encodeURIComponent(opts.database ?? "postgres")}`;
   };
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-  for (;;) {
-    if (exited) {
-      const log = tail(logFile);
-      await stop();
-      throw new Error(`postgres ${options.major} exited during start-up:\n${log}`);
-    }
-    const client = new pg.Client({ connectionString: url(), connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch {
-      await client.end().catch(() => undefined);
-      if (Date.now() > deadline) {
+  /** Waits until the server accepts connections; stops everything if it exits or takes too long. */
+  const ready = async (what: string) => {
+    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+    for (;;) {
+      if (postmaster.hasExited()) {
         const log = tail(logFile);
         await stop();
-        throw new Error(`postgres ${options.major} did not accept connections in time:\n${log}`);
+        throw new Error(`postgres ${options.major} exited during ${what}:\n${log}`);
       }
-      await sleep(100);
+      const client = new pg.Client({ connectionString: url(), connectionTimeoutMillis: 2000 });
+      try {
+        await client.connect();
+        await client.end();
+        return;
+      } catch {
+        await client.end().catch(() => undefined);
+        if (Date.now() > deadline) {
+          const log = tail(logFile);
+          await stop();
+          throw new Error(`postgres ${options.major} did not accept connections in time (${what}):\n${log}`);
+        }
+        await sleep(100);
+      }
     }
-  }
+  };
+
+  const restart = async (restartOptions: { mode?: ShutdownMode } = {}) => {
+    if (stopped) throw new Error("the cluster was stopped; it cannot be restarted");
+    // The watchdog removes the folder once its postmaster exits: end it first.
+    postmaster.watchdog.kill("SIGKILL");
+    await halt(SHUTDOWN_SIGNALS[restartOptions.mode ?? "fast"]);
+    postmaster = launch();
+    await ready("restart");
+  };
+
+  await ready("start-up");
 
   return {
     major: options.major,
@@ -305,8 +353,11 @@ export async function startCluster(options: StartOptions): Promise<Cluster> {
     superuser,
     superuserPassword,
     dataDir,
-    pid,
+    get pid() {
+      return postmaster.pid;
+    },
     url,
+    restart,
     stop,
   };
 }
