@@ -417,6 +417,14 @@ async function runInSession(
     for (const [name, value] of timeouts) {
       await session.toolQuery(`session setting: ${name} = ${value}`, `SELECT set_config('${name}', $1, false)`, [value]);
     }
+    // "committed" must survive a crash of the server: with synchronous_commit = off (a throughput
+    // setting some servers use) COMMIT is acknowledged before its WAL is flushed, and an immediate
+    // stop right after it loses the transaction the log calls committed (found by the reliability
+    // suite). Every other value flushes locally first and is kept (a synchronous standby stays).
+    await session.toolQuery(
+      "session setting: synchronous_commit = local if the server's is off (an acknowledged COMMIT is flushed first)",
+      "SELECT set_config('synchronous_commit', 'local', false) WHERE current_setting('synchronous_commit') = 'off'",
+    );
   } catch (error) {
     return guardFailed("lock_timeout", `${opts.lockTimeout} (${opts.lockTimeoutMs} ms)`, error);
   }

@@ -60,6 +60,7 @@ for (const server of testServers()) {
         "SELECT pg_try_advisory_lock($1::bigint) AS locked",
         "SELECT set_config('lock_timeout', $1, false)",
         "SELECT set_config('statement_timeout', $1, false)",
+        "SELECT set_config('synchronous_commit', 'local', false) WHERE current_setting('synchronous_commit') = 'off'",
         "SELECT name, setting FROM pg_settings WHERE name IN ('lock_timeout', 'statement_timeout')",
         "select current_user, session_user",
       ]);
