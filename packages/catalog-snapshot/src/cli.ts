@@ -16,6 +16,7 @@ interface Arguments {
   schema: string[];
   privilegesFor: string[];
   out?: string;
+  pretty: boolean;
   statementTimeoutMs: number;
   jobs: number;
 }
@@ -41,6 +42,7 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
       describe: "role whose attributes and schema privileges to record (repeatable)",
     })
     .option("out", { type: "string", describe: "write the JSON to this file instead of stdout" })
+    .option("pretty", { type: "boolean", default: false, describe: "indent the JSON (default: compact, one line)" })
     .option("statement-timeout-ms", {
       type: "number",
       default: DEFAULT_STATEMENT_TIMEOUT_MS,
@@ -68,6 +70,7 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
     schema: optionValues(parsed.schema),
     privilegesFor: optionValues(parsed.privilegesFor),
     out: parsed.out,
+    pretty: parsed.pretty,
     statementTimeoutMs: timeout,
     jobs,
   };
@@ -95,6 +98,6 @@ await runCli(TOOL, async () => {
     },
   );
   progress.done(`${doc.tables.length} tables`);
-  await writeJsonDocument(doc, args.out);
+  await writeJsonDocument(doc, args.out, { pretty: args.pretty });
   return ExitCode.Passed;
 });

@@ -3,7 +3,7 @@
  * catalog. Library API: `snapshot`, the fingerprint helpers, the document schema and its types.
  */
 export { canonicalJson, compareText, computeFingerprint, FINGERPRINT_DOMAIN } from "./fingerprint.js";
-export { jsonTextPieces } from "./output.js";
+export { compactJsonTextPieces, jsonTextPieces } from "./output.js";
 export { MIN_SERVER_VERSION_NUM } from "./queries.js";
 export * from "./schema.js";
 export {

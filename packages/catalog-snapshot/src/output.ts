@@ -1,6 +1,7 @@
 /**
  * Writing a large document without building its whole text: the same bytes as
- * `JSON.stringify(doc, null, 2) + "\n"` (toJsonText), produced one list element at a time.
+ * `JSON.stringify(doc) + "\n"` (or, pretty, `JSON.stringify(doc, null, 2) + "\n"`, toJsonText),
+ * produced one run of list elements at a time.
  */
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
@@ -48,6 +49,29 @@ export function* jsonTextPieces(doc: object): Generator<string> {
       yield `${INDENT}]${tail}`;
     } else {
       yield `${INDENT}${JSON.stringify(key)}: ${memberText(value)}${tail}`;
+    }
+  }
+  yield "}\n";
+}
+
+/** Pieces whose concatenation equals `JSON.stringify(doc) + "\n"`; top-level lists are split into runs of elements. */
+export function* compactJsonTextPieces(doc: object): Generator<string> {
+  const members = Object.entries(doc).filter(
+    ([, value]) => value !== undefined && typeof value !== "function" && typeof value !== "symbol",
+  );
+  yield "{";
+  for (let m = 0; m < members.length; m += 1) {
+    const [key, value] = members[m] as [string, unknown];
+    const separator = m < members.length - 1 ? "," : "";
+    if (Array.isArray(value) && value.length > 0) {
+      yield `${JSON.stringify(key)}:[`;
+      for (let start = 0; start < value.length; start += ELEMENTS_PER_PIECE) {
+        const end = Math.min(start + ELEMENTS_PER_PIECE, value.length);
+        yield `${JSON.stringify(value.slice(start, end)).slice(1, -1)}${end < value.length ? "," : ""}`;
+      }
+      yield `]${separator}`;
+    } else {
+      yield `${JSON.stringify(key)}:${JSON.stringify([value]).slice(1, -1)}${separator}`;
     }
   }
   yield "}\n";
@@ -102,12 +126,14 @@ async function writeChunks(stream: NodeJS.WritableStream, chunks: Iterable<strin
 }
 
 /**
- * Writes a document as pretty JSON to a file (replaced atomically: a temporary file, then rename)
- * or, with no path or "-", to stdout.
+ * Writes a document as JSON, compact unless `pretty`, to a file (replaced atomically: a temporary
+ * file, then rename) or, with no path or "-", to stdout. Compact by default: a 10,000-table
+ * snapshot is 30 MB instead of 52 MB, and every reader parses it faster.
  */
-export async function writeJsonDocument(doc: object, path?: string): Promise<void> {
+export async function writeJsonDocument(doc: object, path?: string, options: { pretty?: boolean } = {}): Promise<void> {
+  const pieces = () => (options.pretty ? jsonTextPieces(doc) : compactJsonTextPieces(doc));
   if (!path || path === "-") {
-    await writeChunks(process.stdout, chunked(jsonTextPieces(doc)));
+    await writeChunks(process.stdout, chunked(pieces()));
     return;
   }
   const temporary = `${path}.${process.pid}.tmp`;
@@ -115,7 +141,7 @@ export async function writeJsonDocument(doc: object, path?: string): Promise<voi
     const file = createWriteStream(temporary, { encoding: "utf8" });
     const failed = new Promise<never>((_, reject) => file.once("error", reject));
     await Promise.race([failed, once(file, "open")]);
-    await Promise.race([failed, writeChunks(file, chunked(jsonTextPieces(doc)))]);
+    await Promise.race([failed, writeChunks(file, chunked(pieces()))]);
     file.end();
     await Promise.race([failed, once(file, "finish")]);
     await rename(temporary, path);

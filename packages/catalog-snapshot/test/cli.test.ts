@@ -119,11 +119,17 @@ describe.each(testServers().map((server) => [server.label, server] as const))("c
     const text = readFileSync(out, "utf8");
     expect(text).not.toContain(password);
     const doc = CatalogSnapshotSchema.parse(JSON.parse(text));
+    // Compact by default (one line); --pretty indents the same document.
+    expect(text).toBe(`${JSON.stringify(JSON.parse(text))}\n`);
     expect(doc.server.currentUser).toBe("directus");
     expect(doc.tables.map((t) => t.name)).toEqual(["cutter_run", "governance_article", "governance_law"]);
     // The same catalog as seen by the superuser: same fingerprint.
     const again = await runCli(["--url", serverUrl(server, { database }), "--schema", "cutter_governance"]);
     expect(JSON.parse(again.stdout).fingerprint).toBe(doc.fingerprint);
+    const pretty = await runCli(["--url", serverUrl(server, { database }), "--schema", "cutter_governance", "--pretty"]);
+    expect(pretty.status).toBe(0);
+    expect(pretty.stdout).toBe(`${JSON.stringify(JSON.parse(pretty.stdout), null, 2)}\n`);
+    expect(JSON.parse(pretty.stdout).fingerprint).toBe(doc.fingerprint);
   });
 
   it("exits 3 without the password when the password is wrong", async () => {

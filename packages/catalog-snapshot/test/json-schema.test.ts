@@ -6,6 +6,7 @@ import {
   type CatalogSnapshot,
   CatalogSnapshotSchema,
   canonicalJson,
+  compactJsonTextPieces,
   compareText,
   computeFingerprint,
   jsonTextPieces,
@@ -60,7 +61,7 @@ const reverseKeys = (value: unknown): unknown =>
       : value;
 
 describe("output", () => {
-  it("writes exactly the text of JSON.stringify(doc, null, 2), piece by piece", () => {
+  it("writes exactly the text of JSON.stringify(doc) (or, pretty, JSON.stringify(doc, null, 2)), piece by piece", () => {
     const docs: object[] = [
       minimalDoc(),
       {},
@@ -69,7 +70,10 @@ describe("output", () => {
       { list: [undefined, [], {}] },
       { many: Array.from({ length: 600 }, (_, i) => ({ i, nested: [i, { deep: [] }] })), after: "x" },
     ];
-    for (const doc of docs) expect([...jsonTextPieces(doc)].join("")).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+    for (const doc of docs) {
+      expect([...jsonTextPieces(doc)].join("")).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+      expect([...compactJsonTextPieces(doc)].join("")).toBe(`${JSON.stringify(doc)}\n`);
+    }
   });
 });
 
