@@ -4,11 +4,12 @@
  * twelve target tables exist (0 or 12; anything between is a partial commit).
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expectedDeltaOf, type Plan } from "@dieu44/dieu44";
+import { expectedDeltaOf, type Plan, type ProcedureOptions, runProcedure } from "@dieu44/dieu44";
 import type { ExpectedDelta } from "@dieu44/drift-diff/schema";
-import { FIXTURE_DIR, FIXTURE_TABLES } from "@dieu44/test-harness";
+import { FIXTURE_DIR, FIXTURE_TABLES, query, type ServerInfo, serverUrl } from "@dieu44/test-harness";
 import type { Outcome } from "@dieu44/tx-apply/schema";
 import pg from "pg";
 
@@ -100,3 +101,52 @@ export function median(values: number[]): number {
 }
 
 export const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * The fixture plan for one test database, written to a temporary folder (a first apply: no
+ * reauthorization, so no previous evidence is needed).
+ */
+export function writePlan(server: ServerInfo, database: string, edit?: (plan: Plan) => void): string {
+  const plan = fixturePlan();
+  delete plan.reauthorization;
+  plan.target.systemIdentifier = server.systemIdentifier;
+  plan.target.database = database;
+  plan.artifact.path = join(FIXTURE_DIR, plan.artifact.path);
+  plan.rollback.path = join(FIXTURE_DIR, plan.rollback.path);
+  edit?.(plan);
+  const planPath = join(mkdtempSync(join(tmpdir(), "dieu44-reliability-")), "plan.json");
+  writeFileSync(planPath, JSON.stringify(plan, null, 2));
+  return planPath;
+}
+
+/** `dieu44 run` as workflow_admin, with its own new evidence and backup folders. */
+export function runAsWorkflowAdmin(
+  server: ServerInfo,
+  database: string,
+  planPath: string,
+  extra: Partial<ProcedureOptions> = {},
+): ReturnType<typeof runProcedure> {
+  return runProcedure({
+    mode: "run",
+    planPath,
+    evidenceDir: join(mkdtempSync(join(tmpdir(), "dieu44-reliability-evidence-")), "evidence"),
+    backupDir: mkdtempSync(join(tmpdir(), "dieu44-reliability-backups-")),
+    connection: { url: serverUrl(server, { database, user: "workflow_admin" }), env: {} },
+    ...extra,
+  });
+}
+
+/** Every relation, constraint and column in cutter_governance: equal lists mean an unchanged catalog. */
+export async function catalogState(server: ServerInfo, database: string): Promise<string[]> {
+  const rows = await query<{ item: string }>(
+    server,
+    `select c.relname || ':' || c.relkind::text as item from pg_class c
+       where c.relnamespace = 'cutter_governance'::regnamespace
+     union all select conname || ':' || contype::text from pg_constraint where connamespace = 'cutter_governance'::regnamespace
+     union all select attrelid::regclass::text || '.' || attname from pg_attribute
+       where attrelid in (select oid from pg_class where relnamespace = 'cutter_governance'::regnamespace) and attnum > 0
+     order by 1`,
+    { database },
+  );
+  return rows.map((row) => row.item);
+}
