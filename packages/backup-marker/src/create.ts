@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { link, mkdir, open, rm, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type ConnectionOptions, describeConnection, resolveConnection } from "@dieu44/plumbing/connection";
-import { EnvironmentError } from "@dieu44/plumbing/exit";
+import { EnvironmentError, InputError } from "@dieu44/plumbing/exit";
 import { redact } from "@dieu44/plumbing/redact";
 import type pg from "pg";
 import { childEnv, lastLines, locateClient, serverMajor, TailBuffer } from "./client-tools.js";
@@ -40,6 +40,11 @@ export interface CreateOptions {
   signal?: AbortSignal;
   /** Write the marker file next to the archive (default true). */
   writeMarkerFile?: boolean;
+  /**
+   * pg_dump's --lock-wait-timeout, in milliseconds: give up (a failed marker) instead of waiting
+   * forever for a table another session holds exclusively. Default: wait, as pg_dump does.
+   */
+  lockWaitTimeoutMs?: number;
 }
 
 interface DumpOutcome {
@@ -58,6 +63,10 @@ export async function createBackup(options: CreateOptions): Promise<BackupMarker
     ...options.connection,
     applicationName: options.connection.applicationName ?? "backup-marker",
   });
+  const lockWait = options.lockWaitTimeoutMs;
+  if (lockWait !== undefined && !(Number.isSafeInteger(lockWait) && lockWait > 0)) {
+    throw new InputError(`lock wait timeout must be a positive number of milliseconds, not ${lockWait}`);
+  }
   const pgDump = await locateClient("pg_dump", options.pgDump);
   const outDir = resolve(options.outDir);
   const client = await connect(spec);
@@ -82,13 +91,21 @@ export async function createBackup(options: CreateOptions): Promise<BackupMarker
     // here describes exactly the dumped state. The transaction stays open until pg_dump is done.
     startedAt = new Date();
     const snapshotId = await exportSnapshot(client);
+    // The fingerprint's catalog reads wait for a table another session holds exclusively
+    // (pg_get_indexdef locks the relation): bound that wait like pg_dump's own.
+    if (snapshotId && lockWait !== undefined) await client.query(`set local lock_timeout = ${lockWait}`);
     if (snapshotId) fingerprint = await fingerprintInTransaction(client);
     // Not the final name: that carries the archive's hash, known only at the end.
     partialPath = join(
       outDir,
       `${markerId({ startedAt, systemIdentifier: facts.server.systemIdentifier, database: facts.server.database, shortHash: randomHex() })}.dump.partial`,
     );
-    const args = ["--format=custom", "--no-password", ...(snapshotId ? [`--snapshot=${snapshotId}`] : [])];
+    const args = [
+      "--format=custom",
+      "--no-password",
+      ...(snapshotId ? [`--snapshot=${snapshotId}`] : []),
+      ...(lockWait === undefined ? [] : [`--lock-wait-timeout=${lockWait}`]),
+    ];
     outcome = await dumpTo(partialPath, pgDump.path, args, childEnv(spec, options.connection.env), options);
   } finally {
     await client.query("rollback").catch(() => undefined);
