@@ -117,11 +117,29 @@ export function computeFingerprint(doc: Omit<CatalogSnapshot, "fingerprint"> | C
 }
 
 /**
+ * The JSON text of each top-level list element hashed by fingerprintOfBuiltDocument, kept while
+ * the element lives: the compact writer prints the same text, so a large snapshot is serialized
+ * once, not twice. (A built snapshot is never modified afterwards: its fingerprint would be
+ * wrong too.)
+ */
+const builtElementTexts = new WeakMap<object, string>();
+
+/** JSON.stringify(value), reusing the text the fingerprint already made of that element. */
+export function elementJson(value: unknown): string {
+  const cached = value !== null && typeof value === "object" ? builtElementTexts.get(value) : undefined;
+  return cached ?? JSON.stringify(value) ?? "null";
+}
+
+/**
  * The fingerprint of a document this package built itself: its nested objects are canonical by
  * construction (a test checks that), so each element is hashed as JSON.stringify prints it.
  */
 export function fingerprintOfBuiltDocument(doc: Omit<CatalogSnapshot, "fingerprint">): string {
-  return fingerprintOf(doc, (value) => JSON.stringify(value) ?? "null");
+  return fingerprintOf(doc, (value) => {
+    const text = JSON.stringify(value) ?? "null";
+    if (value !== null && typeof value === "object") builtElementTexts.set(value, text);
+    return text;
+  });
 }
 
 function fingerprintOf(

@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { InputError } from "@dieu44/plumbing/exit";
+import { elementJson } from "./fingerprint.js";
 
 const INDENT = "  ";
 
@@ -67,7 +68,9 @@ export function* compactJsonTextPieces(doc: object): Generator<string> {
       yield `${JSON.stringify(key)}:[`;
       for (let start = 0; start < value.length; start += ELEMENTS_PER_PIECE) {
         const end = Math.min(start + ELEMENTS_PER_PIECE, value.length);
-        yield `${JSON.stringify(value.slice(start, end)).slice(1, -1)}${end < value.length ? "," : ""}`;
+        const texts: string[] = [];
+        for (let i = start; i < end; i += 1) texts.push(elementJson(value[i]));
+        yield `${texts.join(",")}${end < value.length ? "," : ""}`;
       }
       yield `]${separator}`;
     } else {
