@@ -1,6 +1,6 @@
-// The snapshot+diff pipeline as the dieu44 tools run it: one process, the library snapshot() of
-// both databases (concurrently: they are independent), then diff(). No JSON files in between.
-//   PGHOST=... PGPORT=... PGUSER=... PGPASSWORD=... node bench/drift-diff/pipeline.mjs DB_BEFORE DB_AFTER SCHEMA
+// The snapshot+diff pipeline as the dieu44 app runs it: one process, the library snapshot() of
+// both databases (concurrently: they are independent), then diff(); no JSON files in between.
+//   PGHOST=... PGPORT=... PGUSER=... PGPASSWORD=... node bench/helpers/pipeline.mjs DB_BEFORE DB_AFTER SCHEMA
 import { snapshot } from "@dieu44/catalog-snapshot";
 import { diff, formatText } from "@dieu44/drift-diff";
 

@@ -1,6 +1,6 @@
-// Where one cold sql-lint run spends its CPU, measured inside a fresh process (as the CLI runs:
-// WebAssembly on Liftoff only). Prints JSON; bench.mjs runs it a few times.
-//   node bench/sql-lint/phases.mjs ARTIFACT POLICY
+// Where one cold sql-lint run spends its CPU, measured inside a fresh process (WebAssembly on
+// Liftoff only, as sql-lint's bin sets it). Prints JSON; the sql-lint pair runs it three times.
+//   node bench/helpers/sql-lint-phases.mjs ARTIFACT POLICY
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
