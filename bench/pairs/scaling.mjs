@@ -65,7 +65,7 @@ export default {
         ctx.log(`  scaling at ${tables} tables failed: ${error.message}`);
       }
     }
-    const seconds = (stats) => (stats ? `${stats.median.toFixed(2)} s (${stats.runs} runs)` : "—");
+    const seconds = (stats) => (stats ? `${stats.median.toFixed(2)} s (${stats.runs} run${stats.runs === 1 ? "" : "s"})` : "—");
     const rss = (stats) => (stats?.peakRssMiB == null ? "—" : `${stats.peakRssMiB.toFixed(1)} MiB`);
     const perThousand = (stats, tables) => (stats ? `${((stats.median / tables) * 1000 * 1000).toFixed(0)} ms` : "—");
     return {
