@@ -62,6 +62,7 @@ export function executionRelevant(plan: Plan): Record<string, unknown> {
     applyRole: plan.applyRole,
     expectedDelta: plan.expectedDelta,
     policy: plan.policy,
+    apply: plan.apply,
     backup: plan.backup,
   };
 }

@@ -14,7 +14,7 @@ import { createBackup, parseDuration, verifyBackup } from "@dieu44/backup-marker
 import { type CatalogSnapshot, CatalogSnapshotSchema, snapshot } from "@dieu44/catalog-snapshot";
 import { check } from "@dieu44/drift-diff";
 import { type ConnectionSpec, describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
-import { ExitCode, exitCodeFor, InputError } from "@dieu44/plumbing/exit";
+import { EnvironmentError, ExitCode, exitCodeFor, InputError } from "@dieu44/plumbing/exit";
 import { parseDocument } from "@dieu44/plumbing/json-io";
 import { redact } from "@dieu44/plumbing/redact";
 import { renderBundle } from "@dieu44/report-render";
@@ -35,7 +35,7 @@ import {
 } from "@dieu44/report-render/schema";
 import { lint } from "@dieu44/sql-lint";
 import type { LintPolicyInput } from "@dieu44/sql-lint/schema";
-import { apply } from "@dieu44/tx-apply";
+import { apply, DEFAULT_LOCK_TIMEOUT } from "@dieu44/tx-apply";
 import type { ApplyLog } from "@dieu44/tx-apply/schema";
 import pg from "pg";
 import { EvidenceFolder } from "./evidence.js";
@@ -172,17 +172,23 @@ export async function runProcedure(options: ProcedureOptions): Promise<Procedure
     log(`${STEP_TITLES[id]} ...`);
     const runner = runners[id];
     if (!runner) continue;
+    // Made before the step runs, so a step that throws is recorded with the time it started.
+    const recorder = new StepRecorder(id, STEP_TITLES[id], clock);
     try {
       await runner(ctx);
     } catch (error) {
       // An environment failure inside a step: record it as that step's failure and stop.
       const message = redact(error instanceof Error ? error.message : String(error));
-      const recorder = new StepRecorder(id, STEP_TITLES[id], clock);
       recorder.check("step completed", "yes", `no: ${message}`, false);
       ctx.state.steps.push(recorder.finish("failed", `The step could not complete: ${message}`, null));
       const code = exitCodeFor(error);
-      ctx.state.failureExit = code === ExitCode.BadInput ? 2 : 3;
-      block(ctx, code === ExitCode.BadInput ? "invalid_input" : "environment_failure", message);
+      if ((error as { code?: unknown }).code === "55P03") {
+        // Not the environment failing: production holds a lock this step needs (lock_timeout).
+        block(ctx, "lock_timeout_waiting_for_production_lock", message);
+      } else {
+        ctx.state.failureExit = code === ExitCode.BadInput ? 2 : 3;
+        block(ctx, code === ExitCode.BadInput ? "invalid_input" : "environment_failure", message);
+      }
       // tx-apply throws only before sending anything (no connection): the apply stays BLOCKED.
       // After a commit, a verification that cannot finish leaves production unverified: escalate.
       if (id === "verification") {
@@ -219,11 +225,45 @@ function snapshotScope(ctx: Context, applicationName: string): Promise<CatalogSn
   return snapshot(ctx.connectionUrl, { schemas: [ctx.plan.target.schema], privilegesFor: [ctx.plan.applyRole], applicationName });
 }
 
+const DEFAULT_BACKUP_LOCK_WAIT = "30s";
+
+/** The plan's wait limits for tx-apply, in milliseconds (tx-apply's defaults when the plan has none). */
+function applyTimeouts(plan: Plan): { lockTimeout?: string; statementTimeout?: string } {
+  const ms = (value: string | undefined) => (value === undefined ? undefined : `${parseDuration(value)}ms`);
+  return { lockTimeout: ms(plan.apply?.lockTimeout), statementTimeout: ms(plan.apply?.statementTimeout) };
+}
+
+/**
+ * P1's snapshot, read by a session whose lock_timeout is the apply's: some catalog reads
+ * (pg_get_indexdef) wait for a table another session holds exclusively, and the preflight must
+ * give up as soon as the apply would, not hold on for the whole statement timeout.
+ */
+async function preflightSnapshot(ctx: Context): Promise<CatalogSnapshot> {
+  const client = new pg.Client(toPgConfig({ ...ctx.spec, applicationName: "dieu44-preflight" }));
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    const first = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
+    const message =
+      first instanceof Error ? first.message || String((first as { code?: unknown }).code ?? first.name) : String(first);
+    throw new EnvironmentError(`cannot connect to ${describeConnection(ctx.spec)}: ${redact(message)}`, { cause: error });
+  }
+  try {
+    const lockTimeoutMs = parseDuration(ctx.plan.apply?.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
+    await client.query(`set lock_timeout = ${lockTimeoutMs}`);
+    return await snapshot(client, { schemas: [ctx.plan.target.schema], privilegesFor: [ctx.plan.applyRole] });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** P1: read-only preflight on a snapshot of the plan's schema. */
 async function preflight(ctx: Context): Promise<boolean> {
   const { plan, evidence } = ctx;
   const step = new StepRecorder("P1_preflight", STEP_TITLES.P1_preflight, ctx.clock);
-  const before = await snapshotScope(ctx, "dieu44-preflight");
+  const before = await preflightSnapshot(ctx);
   ctx.state.before = before;
   step.documents.push(await evidence.writeDocument("snapshot-before.json", before, "before"));
 
@@ -323,6 +363,8 @@ async function freshBackup(ctx: Context): Promise<boolean> {
     outDir: ctx.backupDir,
     label: plan.cycle,
     pgDump: ctx.options.pgDump,
+    // Never queue behind production for ever: a table held exclusively fails P2 after this long.
+    lockWaitTimeoutMs: parseDuration(plan.backup.lockWaitTimeout ?? DEFAULT_BACKUP_LOCK_WAIT),
   });
   let passed = step.check("pg_dump completed", "complete", marker.status);
   if (passed) {
@@ -456,6 +498,7 @@ async function applyArtifact(ctx: Context): Promise<boolean> {
       schemas: [plan.target.schema],
       verifyBeforeCommit: ctx.options.verifyBeforeCommit === false ? undefined : expectedDeltaOf(plan),
       dryRun,
+      ...applyTimeouts(plan),
       onStatement: (event) => {
         if (event.phase === "end")
           ctx.log(`  statement ${event.index}/${event.total - 1} line ${event.line} ${event.tag}: ${event.status}`);
@@ -736,6 +779,7 @@ async function rollbackIfSafe(ctx: Context, after: CatalogSnapshot): Promise<voi
       sha256: plan.rollback.sha256,
       expectFingerprint: scopeFingerprint(after),
       schemas: [plan.target.schema],
+      ...applyTimeouts(plan),
     },
   );
   step.documents.push(await evidence.writeDocument("rollback-apply-log.json", log, "rollback"));

@@ -10,6 +10,8 @@ export const PLAN_KIND = "dieu44-plan";
 export const PLAN_FORMAT_VERSION = 1;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256");
+/** A wait limit: 500ms, 30s, 5m, 1h, 1d; never 0 (PostgreSQL reads 0 as "wait forever"). */
+const waitLimit = z.string().regex(/^[1-9]\d*(ms|s|m|h|d)$/, "must be a duration greater than zero such as 500ms, 30s or 5m");
 const identifier = z.string().min(1).max(63);
 
 export const PlanSchema = z.object({
@@ -50,11 +52,25 @@ export const PlanSchema = z.object({
     forbiddenStatements: z.array(StatementClassSchema),
     rules: z.partialRecord(RuleIdSchema, SeveritySchema).default({}),
   }),
+  /**
+   * The apply session's wait limits. Production traffic comes first: a statement that waits longer
+   * than lockTimeout for a lock fails, and the apply rolls back instead of queueing behind it.
+   */
+  apply: z
+    .object({
+      /** PostgreSQL lock_timeout of the apply session (default 5s). */
+      lockTimeout: waitLimit.optional(),
+      /** PostgreSQL statement_timeout of the apply session (default 60s). */
+      statementTimeout: waitLimit.optional(),
+    })
+    .optional(),
   backup: z.object({
     /** Freshness limit, e.g. "1h", "30m". */
     maxAge: z.string().regex(/^\d+(ms|s|m|h|d)$/),
     /** Where archives go, relative to the evidence folder unless absolute. */
     dir: z.string().min(1),
+    /** How long pg_dump may wait for a table another session holds exclusively (default 30s); then P2 fails. */
+    lockWaitTimeout: waitLimit.optional(),
   }),
   evidence: z.object({
     dir: z.string().min(1),

@@ -43,4 +43,29 @@ describe("plan", () => {
       /bad-plan\.json: invalid document: field target\.systemIdentifier/,
     );
   });
+
+  it("takes wait limits for the apply and the backup, never 0 (PostgreSQL's 'wait forever')", async () => {
+    const { parsePlan } = await import("../src/plan.js");
+    const plan = JSON.parse(readFileSync(join(FIXTURE_DIR, "plan.json"), "utf8"));
+    plan.apply = { lockTimeout: "750ms", statementTimeout: "2m" };
+    plan.backup.lockWaitTimeout = "30s";
+    expect(parsePlan(JSON.stringify(plan), "plan.json")).toMatchObject({
+      apply: { lockTimeout: "750ms", statementTimeout: "2m" },
+      backup: { lockWaitTimeout: "30s" },
+    });
+    for (const [field, edit] of [
+      ["apply.lockTimeout", (p: typeof plan) => (p.apply.lockTimeout = "0s")],
+      ["apply.statementTimeout", (p: typeof plan) => (p.apply.statementTimeout = "5 minutes")],
+      ["backup.lockWaitTimeout", (p: typeof plan) => (p.backup.lockWaitTimeout = "0ms")],
+    ] as const) {
+      const bad = structuredClone(plan);
+      edit(bad);
+      expect(() => parsePlan(JSON.stringify(bad), "plan.json")).toThrow(new RegExp(`field ${field.replace(".", "\\.")}`));
+    }
+  });
+
+  it("a rerun that changes the apply's wait limits differs in what it runs", async () => {
+    const plan = (await loadPlan(join(FIXTURE_DIR, "plan.json"))).plan;
+    expect(planDifferences(plan, { ...plan, apply: { lockTimeout: "1s" } })).toEqual(["apply"]);
+  });
 });
