@@ -15,7 +15,8 @@ import pg from "pg";
 
 export const REFERENCE_PATH = join(FIXTURE_DIR, "ws-q5-registry-substrate-ddl.sql");
 export const REFERENCE_BYTES: Buffer = readFileSync(REFERENCE_PATH);
-export const REFERENCE_SHA256 = createHash("sha256").update(REFERENCE_BYTES).digest("hex");
+export const sha256Of = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+export const REFERENCE_SHA256 = sha256Of(REFERENCE_BYTES);
 
 /** The fixture plan, as the procedure reads it. */
 export function fixturePlan(): Plan {
