@@ -35,7 +35,7 @@ import {
 } from "@dieu44/report-render/schema";
 import { lint } from "@dieu44/sql-lint";
 import type { LintPolicyInput } from "@dieu44/sql-lint/schema";
-import { apply, DEFAULT_LOCK_TIMEOUT } from "@dieu44/tx-apply";
+import { advisoryLockKeyFor, apply, DEFAULT_LOCK_TIMEOUT } from "@dieu44/tx-apply";
 import type { ApplyLog } from "@dieu44/tx-apply/schema";
 import pg from "pg";
 import { EvidenceFolder } from "./evidence.js";
@@ -106,6 +106,8 @@ interface Context {
   state: RunState;
   /** The previous attempt's plan and before-snapshot (with --previous), read once. */
   previous?: PreviousEvidence;
+  /** The session holding this run's lock on the plan's target (run and rehearse), ended when the run ends. */
+  runLock?: pg.Client;
 }
 
 type ConnectionOptionsForTools = { url?: string; env?: NodeJS.ProcessEnv };
@@ -153,6 +155,16 @@ export async function runProcedure(options: ProcedureOptions): Promise<Procedure
     },
   };
 
+  try {
+    return await runSteps(ctx, startedAt);
+  } finally {
+    // Ending the session releases the run lock (after the evidence is complete).
+    await ctx.runLock?.end().catch(() => undefined);
+  }
+}
+
+async function runSteps(ctx: Context, startedAt: string): Promise<ProcedureOutcome> {
+  const { options, evidence, clock, log } = ctx;
   const order: StepId[] =
     options.mode === "preflight"
       ? ["P1_preflight", "P3_command_integrity"]
@@ -239,7 +251,19 @@ function applyTimeouts(plan: Plan): { lockTimeout?: string; statementTimeout?: s
  * give up as soon as the apply would, not hold on for the whole statement timeout.
  */
 async function preflightSnapshot(ctx: Context): Promise<CatalogSnapshot> {
-  const client = new pg.Client(toPgConfig({ ...ctx.spec, applicationName: "dieu44-preflight" }));
+  const client = await connectAs(ctx, "dieu44-preflight");
+  try {
+    const lockTimeoutMs = parseDuration(ctx.plan.apply?.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
+    await client.query(`set lock_timeout = ${lockTimeoutMs}`);
+    return await snapshot(client, { schemas: [ctx.plan.target.schema], privilegesFor: [ctx.plan.applyRole] });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A session of the apply role's; a connection that cannot be made is an environment failure. */
+async function connectAs(ctx: Context, applicationName: string): Promise<pg.Client> {
+  const client = new pg.Client(toPgConfig({ ...ctx.spec, applicationName }));
   client.on("error", () => undefined);
   try {
     await client.connect();
@@ -250,12 +274,43 @@ async function preflightSnapshot(ctx: Context): Promise<CatalogSnapshot> {
       first instanceof Error ? first.message || String((first as { code?: unknown }).code ?? first.name) : String(first);
     throw new EnvironmentError(`cannot connect to ${describeConnection(ctx.spec)}: ${redact(message)}`, { cause: error });
   }
+  return client;
+}
+
+/**
+ * Two runs on one target must never interleave: the second would back up, check and try to apply
+ * against a catalog the first is changing, and report a drift or a busy apply instead of the
+ * truth. So a run (or rehearsal) holds a session advisory lock on its target from the start of P1
+ * to its end, on a dedicated session (the apply's own session takes tx-apply's lock, a different
+ * key), and a second run is refused before it reads or writes anything. Advisory locks are per
+ * database; the key names the schema. Returns the holder's description when the lock is taken.
+ */
+async function takeRunLock(ctx: Context, key: bigint): Promise<string | null> {
+  const client = await connectAs(ctx, "dieu44-run-lock");
   try {
-    const lockTimeoutMs = parseDuration(ctx.plan.apply?.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
-    await client.query(`set lock_timeout = ${lockTimeoutMs}`);
-    return await snapshot(client, { schemas: [ctx.plan.target.schema], privilegesFor: [ctx.plan.applyRole] });
-  } finally {
+    const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1::bigint) as locked", [
+      key.toString(),
+    ]);
+    if (rows[0]?.locked === true) {
+      ctx.runLock = client;
+      return null;
+    }
+    // A bigint key is stored as classid (high 32 bits) and objid (low 32 bits), objsubid 1.
+    const holder = await client.query<{ pid: number; application_name: string | null; backend_start: Date | null }>(
+      `select l.pid, a.application_name, a.backend_start from pg_locks l left join pg_stat_activity a on a.pid = l.pid
+        where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+          and l.database = (select oid from pg_database where datname = current_database())
+          and l.classid::bigint = $1::bigint and l.objid::bigint = $2::bigint`,
+      [((key >> 32n) & 0xffffffffn).toString(), (key & 0xffffffffn).toString()],
+    );
     await client.end().catch(() => undefined);
+    const row = holder.rows[0];
+    if (!row) return "held by another session";
+    const since = row.backend_start ? ` since ${row.backend_start.toISOString()}` : "";
+    return `held by backend ${row.pid} (${row.application_name || "?"})${since}`;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
   }
 }
 
@@ -263,6 +318,16 @@ async function preflightSnapshot(ctx: Context): Promise<CatalogSnapshot> {
 async function preflight(ctx: Context): Promise<boolean> {
   const { plan, evidence } = ctx;
   const step = new StepRecorder("P1_preflight", STEP_TITLES.P1_preflight, ctx.clock);
+  if (ctx.options.mode !== "preflight") {
+    const name = `dieu44/run/${plan.target.schema}`;
+    const holder = await takeRunLock(ctx, advisoryLockKeyFor(name));
+    if (!step.check(`no other dieu44 run on ${plan.target.schema} (advisory lock "${name}")`, "acquired", holder ?? "acquired")) {
+      const summary = `Another dieu44 run on ${plan.target.database}/${plan.target.schema} is in progress (its lock is ${holder}); this run stopped before reading or changing anything.`;
+      ctx.state.steps.push(step.finish("failed", summary, null));
+      block(ctx, "another_run_in_progress", `the run lock "${name}" is ${holder}`);
+      return false;
+    }
+  }
   const before = await preflightSnapshot(ctx);
   ctx.state.before = before;
   step.documents.push(await evidence.writeDocument("snapshot-before.json", before, "before"));
