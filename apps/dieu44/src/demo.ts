@@ -5,12 +5,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { availableMajors, startCluster } from "@dieu44/ephemeral-pg";
 import { EnvironmentError } from "@dieu44/plumbing/exit";
-import { toJsonText } from "@dieu44/plumbing/json-io";
+import { toJsonText, writeFileAtomically } from "@dieu44/plumbing/json-io";
 import { registerSecret } from "@dieu44/plumbing/redact";
 import pg from "pg";
 import { parsePlan } from "./plan.js";
@@ -108,7 +108,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       plan.artifact.path = join(FIXTURE_DIR, plan.artifact.path);
       plan.rollback.path = join(FIXTURE_DIR, plan.rollback.path);
       const planPath = join(plansDir, file);
-      await writeFile(planPath, toJsonText(plan));
+      await writeFileAtomically(planPath, toJsonText(plan));
       const evidenceDir = join(outDir, plan.evidence.dir.split("/").pop() ?? file.replace(".json", ""));
       log(`${label}: dieu44 run --plan ${planPath}${previous ? ` --previous ${previous.evidenceDir}` : ""} ...`);
       const role = plan.applyRole as keyof typeof rolePasswords;

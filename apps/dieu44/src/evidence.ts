@@ -3,10 +3,10 @@
  * with its kind and sha256 so a reviewer can prove the markdown came from exactly these files.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "@dieu44/plumbing/exit";
-import { toJsonText } from "@dieu44/plumbing/json-io";
+import { toJsonText, writeFileAtomically } from "@dieu44/plumbing/json-io";
 import { redactDeep } from "@dieu44/plumbing/redact";
 import {
   EVIDENCE_MANIFEST_FORMAT_VERSION,
@@ -39,10 +39,13 @@ export class EvidenceFolder {
     return name;
   }
 
-  /** Writes a text file (markdown) and records it under the given kind. */
+  /**
+   * Writes a text file (markdown) and records it under the given kind. Whole or not at all
+   * (temporary file, then rename): a run killed mid-write never leaves half a document.
+   */
   async writeFile(name: string, text: string, kind: string, role?: string): Promise<void> {
     const bytes = Buffer.from(text, "utf8");
-    await writeFile(join(this.dir, name), bytes);
+    await writeFileAtomically(join(this.dir, name), text);
     const entry: EvidenceFile = { name, kind, sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length };
     if (role) entry.role = role;
     this.files.set(name, entry);
@@ -58,7 +61,7 @@ export class EvidenceFolder {
       formatVersion: EVIDENCE_MANIFEST_FORMAT_VERSION,
       files: [...this.files.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     };
-    await writeFile(join(this.dir, MANIFEST_FILE), toJsonText(manifest));
+    await writeFileAtomically(join(this.dir, MANIFEST_FILE), toJsonText(manifest));
     return manifest;
   }
 }
