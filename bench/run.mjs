@@ -10,7 +10,8 @@
 // tx-apply, backup-marker), --n=<tables> (default 10000), --runs=<repetitions for every pair>,
 // --scaling=<n>,<n>,... (default N/10, N, 5N), --backup-mb=<archive size> (default 200),
 // --out=<file> (default bench/RESULTS.md for a complete default run, else bench/.work/RESULTS.partial.md),
-// --keep (keep bench/.work/run: snapshots, dumps, artifacts).
+// --keep (keep bench/.work/run: snapshots, dumps, artifacts), --render=<results.json> (write the
+// report again from a run's raw figures, e.g. after editing bench/notes; measures nothing).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -45,6 +46,14 @@ try {
 } catch (error) {
   log(`bench: ${error.message}`);
   process.exit(2);
+}
+if (options.render) {
+  const { run, pairs } = JSON.parse(readFileSync(options.render, "utf8"));
+  run.renderedAgain = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const out = options.out ?? (run.complete ? join(benchDir, "RESULTS.md") : join(benchDir, ".work", "RESULTS.partial.md"));
+  writeFileSync(out, renderReport({ run, pairs, notesDir: join(benchDir, "notes") }));
+  log(`bench: wrote ${relative(process.cwd(), out) || out} from ${options.render} (figures of the run of ${run.finishedAt})`);
+  process.exit(0);
 }
 const selected = PAIRS.filter((id) => !options.only || options.only.includes(id));
 for (const tool of CLIS) {
@@ -113,6 +122,7 @@ const run = {
   finishedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
   totalSeconds,
   optionsText: process.argv.slice(2).join(" ") || "none (the defaults: every pair, N = 10,000)",
+  complete: options.complete,
   commit: git(["rev-parse", "--short", "HEAD"]) || "unknown",
   dirty: git(["status", "--porcelain", "--", "packages", "apps", "bench", "package.json", "package-lock.json"])
     .split("\n")

@@ -18,7 +18,7 @@ export function parseOptions(argv) {
     return parsed;
   };
   for (const arg of argv) {
-    if (!/^--(only|n|runs|scaling|backup-mb|out|keep)(=|$)/.test(arg)) throw new Error(`unknown option ${arg}`);
+    if (!/^--(only|n|runs|scaling|backup-mb|out|keep|render)(=|$)/.test(arg)) throw new Error(`unknown option ${arg}`);
   }
   const only = value("only")?.split(",").filter(Boolean);
   for (const pair of only ?? []) if (!PAIRS.includes(pair)) throw new Error(`unknown pair ${pair}; pairs: ${PAIRS.join(", ")}`);
@@ -37,6 +37,8 @@ export function parseOptions(argv) {
     backupMb: number("backup-mb") ?? 200,
     out: value("out"),
     keep: argv.includes("--keep"),
+    // Write the report again from a run's results.json (e.g. after editing bench/notes), measuring nothing.
+    render: value("render"),
   };
   // Only a run of everything at the defaults replaces the checked-in bench/RESULTS.md.
   options.complete = !only && !value("n") && !options.runs && !value("scaling") && !value("backup-mb");

@@ -30,6 +30,12 @@ export function renderReport({ run, pairs, notesDir }) {
     "taken from `bench/notes/<pair>.md`. How to run and what each pair measures: `bench/README.md`.",
     "",
   );
+  if (run.renderedAgain) {
+    lines.push(
+      `Rendered again on ${run.renderedAgain} from that run's \`results.json\` (\`--render\`): same figures, notes as of that date.`,
+      "",
+    );
+  }
   lines.push(
     `Total wall time of the run: **${formatSeconds(run.totalSeconds)}** (${(run.totalSeconds / 60).toFixed(1)} min).`,
     "",

@@ -102,7 +102,7 @@ export default {
     const ratio = ours.median / theirs.median;
     const libraryRatio = library.median / theirs.median;
     const migraStatements = migraText.split("\n").filter((line) => line.trim().endsWith(";")).length;
-    const statLine = diffText.trim().split("\n").at(-1);
+    const statLine = diffText.trim().split("\n").at(-1).trim();
     return {
       setup: [
         `Databases \`${before.database}\` (${n.toLocaleString("en")} tables, as the snapshot pair) and \`${after.database}\` (a copy with ${after.tablesChanged} tables changed, one change each, five kinds in turn: a column added, a column type changed, an index added, a UNIQUE dropped, a CHECK added).`,
