@@ -20,6 +20,18 @@ export interface LoadedPlan {
   rollbackPath: string;
 }
 
+/**
+ * The bytes as UTF-8 text. Invalid UTF-8 is bad input: a lossy decode would read another document
+ * than the file (and its sha256) says. A BOM is kept, so it fails as it did before.
+ */
+export function utf8Text(bytes: Uint8Array, label: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new InputError(`${label}: not valid UTF-8`);
+  }
+}
+
 export function parsePlan(text: string, label: string): Plan {
   let value: unknown;
   try {
@@ -38,7 +50,7 @@ export async function loadPlan(path: string): Promise<LoadedPlan> {
   } catch (error) {
     throw new InputError(`${path}: cannot read plan (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  const plan = parsePlan(bytes.toString("utf8"), path);
+  const plan = parsePlan(utf8Text(bytes, path), path);
   const relativeTo = (file: string) => (isAbsolute(file) ? file : resolve(dirname(absolute), file));
   return {
     plan,

@@ -40,7 +40,7 @@ import type { ApplyLog } from "@dieu44/tx-apply/schema";
 import pg from "pg";
 import { EvidenceFolder } from "./evidence.js";
 import { applyDelta, expectedDeltaOf, qualifiedTargets, schemaDrift, scopeFingerprint } from "./expectation.js";
-import { type LoadedPlan, loadPlan, planDifferences } from "./plan.js";
+import { type LoadedPlan, loadPlan, planDifferences, utf8Text } from "./plan.js";
 import { type Plan, PlanSchema } from "./schema.js";
 import { type Clock, notRun, STEP_TITLES, StepRecorder } from "./steps.js";
 
@@ -927,7 +927,7 @@ async function readPreviousEvidence(dir: string): Promise<PreviousEvidence> {
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     if (!entry || entry.sha256 !== sha256)
       throw new InputError(`${path}: does not match the previous attempt's manifest (sha256)`);
-    return bytes.toString("utf8");
+    return utf8Text(bytes, path);
   };
   const plan = parseDocument(PlanSchema, await load("plan.json"), join(dir, "plan.json"));
   const before = parseDocument(CatalogSnapshotSchema, await load("snapshot-before.json"), join(dir, "snapshot-before.json"));
@@ -935,11 +935,13 @@ async function readPreviousEvidence(dir: string): Promise<PreviousEvidence> {
 }
 
 async function readText(path: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch {
     throw new InputError(`${path}: cannot read the previous attempt's evidence`);
   }
+  return utf8Text(bytes, path);
 }
 
 function checkResult(steps: Step[], id: StepId): CheckResult {

@@ -64,6 +64,16 @@ describe("plan", () => {
     }
   });
 
+  it("refuses a plan file that is not valid UTF-8, naming the file", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const text = readFileSync(join(FIXTURE_DIR, "plan.json"), "utf8");
+    const path = join(mkdtempSync(join(tmpdir(), "dieu44-plan-")), "plan.json");
+    const at = text.indexOf("workflow_admin");
+    writeFileSync(path, Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from([0xff]), Buffer.from(text.slice(at))]));
+    await expect(loadPlan(path)).rejects.toThrow(/plan\.json: not valid UTF-8/);
+  });
+
   it("a rerun that changes the apply's wait limits differs in what it runs", async () => {
     const plan = (await loadPlan(join(FIXTURE_DIR, "plan.json"))).plan;
     expect(planDifferences(plan, { ...plan, apply: { lockTimeout: "1s" } })).toEqual(["apply"]);
