@@ -241,9 +241,43 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   return out || "(root)";
 }
 
+/**
+ * How deeply a document may nest. The tools' documents nest about ten levels; validation and the
+ * readers recurse, so a document nested thousands of levels deep would exhaust the stack.
+ */
+export const MAX_DOCUMENT_DEPTH = 256;
+
+/** The path of the first value nested deeper than `limit`, or null (iterative: never recurses). */
+export function tooDeepPath(value: unknown, limit = MAX_DOCUMENT_DEPTH): PropertyKey[] | null {
+  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const entry = stack.pop()!;
+    if (entry.value === null || typeof entry.value !== "object") continue;
+    if (entry.path.length >= limit) return entry.path;
+    const children = Array.isArray(entry.value) ? entry.value.entries() : Object.entries(entry.value);
+    for (const [key, child] of children) {
+      if (child !== null && typeof child === "object") stack.push({ value: child, path: [...entry.path, key] });
+    }
+  }
+  return null;
+}
+
 /** Validates parsed JSON against a schema; the error names the file and each failing field. */
 export function validateDocument<S extends z.ZodType>(schema: S, value: unknown, label: string): z.output<S> {
-  const result = schema.safeParse(value);
+  const deep = tooDeepPath(value);
+  if (deep) {
+    throw new InputError(
+      `${label}: invalid document: field ${formatIssuePath(deep.slice(0, 8))}...: nested more than ${MAX_DOCUMENT_DEPTH} levels deep`,
+    );
+  }
+  let result: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    result = schema.safeParse(value);
+  } catch (error) {
+    // A schema with a recursive part (z.json()) recurses as deep as the value.
+    if (error instanceof RangeError) throw new InputError(`${label}: invalid document: too deeply nested to validate`);
+    throw error;
+  }
   if (result.success) return result.data;
   const issues = result.error.issues
     .slice(0, 5)
