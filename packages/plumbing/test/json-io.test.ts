@@ -93,6 +93,16 @@ describe("refusing text that is not UTF-8 JSON", () => {
     expect(() => parseDocument(schema, '{"kind":"thing",}', "in.json")).toThrow(/in\.json: not valid JSON at line 1, column 17/);
   });
 
+  it("refuses a document nested deeper than the limit instead of overflowing the stack while validating", () => {
+    const recursive = z.object({ kind: z.literal("thing"), data: z.json() });
+    const deep = `{"kind":"thing","data":${"[".repeat(50_000)}${"]".repeat(50_000)}}`;
+    expect(() => parseDocument(recursive, deep, "deep.json")).toThrow(
+      /deep\.json: invalid document: field data\[0\]\[0\].*: nested more than 256 levels deep/,
+    );
+    const shallow = `{"kind":"thing","data":${"[".repeat(200)}${"]".repeat(200)}}`;
+    expect(parseDocument(recursive, shallow, "ok.json").kind).toBe("thing");
+  });
+
   it("finds the offset JSON.parse refuses, for every kind of syntax error", () => {
     const cases: [string, number][] = [
       ["{", 1],
