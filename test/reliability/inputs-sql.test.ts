@@ -16,7 +16,7 @@ import { type Mutation, mutateSql, Random, SQL_FAMILIES, seedOf } from "./inputs
 import { type Figure, recordCase } from "./record.js";
 
 const MUTATIONS = Number(process.env.DIEU44_RELIABILITY_SQL_MUTATIONS ?? 1_040);
-const CLI_SAMPLE = Number(process.env.DIEU44_RELIABILITY_SQL_CLI_SAMPLE ?? 12);
+const CLI_SAMPLE = Number(process.env.DIEU44_RELIABILITY_SQL_CLI_SAMPLE ?? 20);
 /** A lint that takes longer than this is a hang: the worker is terminated. */
 const HANG_MS = 5_000;
 const SQL_LINT_BIN = join(REPO_ROOT, "packages/sql-lint/bin/sql-lint.js");
