@@ -25,8 +25,12 @@ function escapeRegExp(text: string): string {
  * PGPASSWORD assignments, PASSWORD literals in SQL, and every registered secret.
  */
 export function redact(text: string): string {
+  // Linear time on any input: the URL pattern starts only where a scheme starts (the lookbehind),
+  // and its user and password parts are bounded, so no try scans to the end of a long text that
+  // never reaches "@" (unbounded, a 64 KiB token took seconds). A password longer than the bound
+  // is still masked when registered.
   let out = text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi, `$1${MASK}@`)
+    .replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,63}:\/\/[^:/?#@\s]{0,256}:)([^@\s]{0,1024})@/gi, `$1${MASK}@`)
     .replace(/([?&]password=)[^&\s]*/gi, `$1${MASK}`)
     .replace(/\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|"[^"]*"|\S+)/gi, `$1${MASK}`)
     .replace(/\b(PGPASSWORD\s*[=:]\s*)\S+/g, `$1${MASK}`)

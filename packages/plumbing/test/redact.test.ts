@@ -111,4 +111,19 @@ describe("connection", () => {
     expect(describeError(new EnvironmentError("cannot connect with tiny-secret-value"))).toBe("cannot connect with ********");
     expect(readFileSync(new URL("../src/redact.ts", import.meta.url), "utf8")).toContain("registerSecret");
   });
+
+  it("takes time linear in its input, even on texts built to make a pattern backtrack", () => {
+    // Quadratic before: a 64 KiB run of letters took seconds, "a://b:" repeated minutes.
+    for (const text of [
+      "A".repeat(1 << 21),
+      "a://b:".repeat(100_000),
+      "a://".repeat(100_000),
+      `x${"password=".repeat(50_000)}`,
+    ]) {
+      const started = performance.now();
+      redact(text);
+      expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(2000);
+    }
+    expect(redact(`${"a".repeat(70_000)} postgres://u:pw-123@h/db`)).toContain("postgres://u:********@h/db");
+  });
 });
