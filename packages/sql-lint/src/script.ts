@@ -110,6 +110,13 @@ export async function parseScript(source: string | Uint8Array): Promise<ParsedSc
     const at = positions.at(offset);
     throw new SqlSyntaxError("the file is not valid UTF-8", at.line, at.column, offset);
   }
+  // The parser reads the script as a C string: at a NUL byte it would stop, and every statement
+  // after it would go unchecked. PostgreSQL refuses a NUL in a query anyway.
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) {
+    const at = positions.at(nul);
+    throw new SqlSyntaxError("the file contains a NUL byte (0x00), which no SQL text may hold", at.line, at.column, nul);
+  }
   const lexed = lexScript(bytes);
   const blanked = lexed.blanked === bytes ? original : Buffer.from(lexed.blanked).toString("utf8");
 

@@ -413,6 +413,22 @@ describe("syntax errors", () => {
       { ruleId: "syntax", severity: "error", message: "the file is not valid UTF-8", line: 2, column: 9, statementIndex: null },
     ]);
   });
+  it("a NUL byte is refused at its line, so nothing after it goes unchecked (the parser would stop there)", async () => {
+    const sql = "BEGIN;\nCREATE TABLE t (id int);\0\nDROP TABLE production;\nCOMMIT;\n";
+    const report = await lint(Buffer.from(sql), { kind: "sql-lint-policy", formatVersion: 1, approvedSha256: sha256(sql) });
+    expect(report.pass).toBe(false);
+    expect(report.facts.parsed).toBe(false);
+    expect(report.findings).toEqual([
+      {
+        ruleId: "syntax",
+        severity: "error",
+        message: "the file contains a NUL byte (0x00), which no SQL text may hold",
+        line: 2,
+        column: 25,
+        statementIndex: null,
+      },
+    ]);
+  });
 });
 
 describe("derived delta", () => {
