@@ -67,15 +67,36 @@ export function describeError(error: unknown): string {
  */
 export async function runCli(tool: string, main: () => Promise<ExitCode | number>): Promise<void> {
   ignoreBrokenPipe(process.stdout);
+  exitOnStrayError(tool);
   try {
     process.exitCode = await main();
   } catch (error) {
-    process.stderr.write(`${tool}: ${describeError(error)}\n`);
-    if (process.env.DIEU44_DEBUG && error instanceof Error && error.stack) {
-      process.stderr.write(`${redact(error.stack)}\n`);
-    }
+    reportError(tool, error);
     process.exitCode = exitCodeFor(error);
   }
+}
+
+/** The one-line, redacted message on stderr (the redacted stack only with DIEU44_DEBUG). */
+function reportError(tool: string, error: unknown): void {
+  process.stderr.write(`${tool}: ${describeError(error)}\n`);
+  if (process.env.DIEU44_DEBUG && error instanceof Error && error.stack) {
+    process.stderr.write(`${redact(error.stack)}\n`);
+  }
+}
+
+/**
+ * The last resort for an error thrown outside main's promise chain (an 'error' event nobody
+ * listens to, e.g. a connection the server closed, or a rejected promise nobody awaits): Node
+ * would print the stack, unredacted, and exit 1, which means "check failed". Instead the tool
+ * reports it like any other error and exits with its code (3 unless it is a ToolError).
+ */
+function exitOnStrayError(tool: string): void {
+  const onStray = (error: unknown) => {
+    reportError(tool, error);
+    process.exit(exitCodeFor(error));
+  };
+  process.on("uncaughtException", onStray);
+  process.on("unhandledRejection", onStray);
 }
 
 /** A closed downstream pipe (`| head`) ends output quietly instead of crashing. */
