@@ -7,7 +7,7 @@
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
 import yargs, { hideBin } from "@dieu44/plumbing/yargs";
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS } from "./defaults.js";
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS } from "./defaults.js";
 
 const TOOL = "catalog-snapshot";
 
@@ -18,6 +18,7 @@ interface Arguments {
   out?: string;
   pretty: boolean;
   statementTimeoutMs: number;
+  lockTimeoutMs: number;
   jobs: number;
 }
 
@@ -48,6 +49,11 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
       default: DEFAULT_STATEMENT_TIMEOUT_MS,
       describe: "statement_timeout for the snapshot transaction",
     })
+    .option("lock-timeout-ms", {
+      type: "number",
+      default: DEFAULT_LOCK_TIMEOUT_MS,
+      describe: "lock_timeout for the catalog reads (a table held in ACCESS EXCLUSIVE mode makes some wait)",
+    })
     .option("jobs", {
       alias: "j",
       type: "number",
@@ -60,6 +66,8 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
   if (parsed._.length > 0) throw new InputError(`unexpected argument: ${String(parsed._[0])}`);
   const timeout = parsed.statementTimeoutMs;
   if (!Number.isInteger(timeout) || timeout < 0) throw new InputError("--statement-timeout-ms must be a non-negative integer");
+  const lockTimeout = parsed.lockTimeoutMs;
+  if (!Number.isInteger(lockTimeout) || lockTimeout < 0) throw new InputError("--lock-timeout-ms must be a non-negative integer");
   const jobs = parsed.jobs;
   if (!Number.isInteger(jobs) || jobs < 1) throw new InputError("--jobs must be a positive integer");
   for (const name of [...optionValues(parsed.schema), ...optionValues(parsed.privilegesFor)]) {
@@ -72,6 +80,7 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
     out: parsed.out,
     pretty: parsed.pretty,
     statementTimeoutMs: timeout,
+    lockTimeoutMs: lockTimeout,
     jobs,
   };
 }
@@ -93,6 +102,7 @@ await runCli(TOOL, async () => {
       schemas: args.schema.length > 0 ? args.schema : undefined,
       privilegesFor: args.privilegesFor,
       statementTimeoutMs: args.statementTimeoutMs,
+      lockTimeoutMs: args.lockTimeoutMs,
       maxConnections: args.jobs,
       onProgress: (done, total) => progress.update(done, total, " catalog queries"),
     },

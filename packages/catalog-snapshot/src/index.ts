@@ -7,7 +7,9 @@ export { compactJsonTextPieces, jsonTextPieces } from "./output.js";
 export { MIN_SERVER_VERSION_NUM } from "./queries.js";
 export * from "./schema.js";
 export {
+  CatalogLockTimeoutError,
   DEFAULT_APPLICATION_NAME,
+  DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_STATEMENT_TIMEOUT_MS,
   PARALLEL_MIN_TABLES,

@@ -152,9 +152,10 @@ select c.oid, n.nspname as schema, c.relname as name,
  * does not depend on the session: with search_path = pg_catalog every user object is qualified,
  * and constants in defaults print the same whatever the role's DateStyle or TimeZone.
  */
-export function sessionSettingsSql(statementTimeoutMs: number): string {
+export function sessionSettingsSql(statementTimeoutMs: number, lockTimeoutMs: number | null): string {
   return [
     `SET LOCAL statement_timeout = ${statementTimeoutMs}`,
+    ...(lockTimeoutMs === null ? [] : [`SET LOCAL lock_timeout = ${lockTimeoutMs}`]),
     "SET LOCAL search_path = pg_catalog",
     "SET LOCAL quote_all_identifiers = off",
     "SET LOCAL DateStyle = ISO",

@@ -16,7 +16,12 @@ import { redact } from "@dieu44/plumbing/redact";
 import pg from "pg";
 import QueryStream from "pg-query-stream";
 import { parseAcl } from "./acl.js";
-import { DEFAULT_APPLICATION_NAME, DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS } from "./defaults.js";
+import {
+  DEFAULT_APPLICATION_NAME,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+} from "./defaults.js";
 import { compareText, fingerprintOfBuiltDocument } from "./fingerprint.js";
 import * as queries from "./queries.js";
 import type {
@@ -51,6 +56,12 @@ export interface SnapshotOptions {
   privilegesFor?: string[];
   /** statement_timeout for the catalog reads. Default 60000. */
   statementTimeoutMs?: number;
+  /**
+   * lock_timeout for the catalog reads: pg_get_indexdef and its kin wait while another session
+   * holds a table in ACCESS EXCLUSIVE mode. Default 10000 on connections this function opens; on
+   * a caller's client, the session's own setting unless given.
+   */
+  lockTimeoutMs?: number;
   /** application_name of the connections this function opens. Default "catalog-snapshot". */
   applicationName?: string;
   /** Called after each catalog query: `done` of `total` steps. */
@@ -70,7 +81,7 @@ export interface SnapshotOptions {
   parallelMinTables?: number;
 }
 
-export { DEFAULT_APPLICATION_NAME, DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS };
+export { DEFAULT_APPLICATION_NAME, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS };
 /** Below this many tables, extra connections cost more than they save. */
 export const PARALLEL_MIN_TABLES = 1000;
 
@@ -87,6 +98,36 @@ export async function snapshot(
 ): Promise<CatalogSnapshot> {
   const timeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout < 0) throw new InputError("statementTimeoutMs must be a non-negative integer");
+  const lockTimeout = options.lockTimeoutMs;
+  if (lockTimeout !== undefined && (!Number.isInteger(lockTimeout) || lockTimeout < 0)) {
+    throw new InputError("lockTimeoutMs must be a non-negative integer");
+  }
+  try {
+    return await snapshotOf(target, options);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "55P03") throw new CatalogLockTimeoutError(options, error);
+    throw error;
+  }
+}
+
+/**
+ * A catalog read gave up waiting for a lock (lock_timeout): another session holds a table in
+ * scope in ACCESS EXCLUSIVE mode. Keeps SQLSTATE 55P03 as `code` for callers that tell a lock
+ * wait from other failures.
+ */
+export class CatalogLockTimeoutError extends EnvironmentError {
+  readonly code = "55P03";
+  constructor(options: SnapshotOptions, cause: unknown) {
+    const limit = options.lockTimeoutMs === undefined ? "its lock_timeout" : `lock_timeout (${options.lockTimeoutMs} ms)`;
+    super(
+      `a catalog read waited longer than ${limit} for a lock another session holds on an object in scope ` +
+        "(ACCESS EXCLUSIVE: DDL or LOCK TABLE in progress); take the snapshot once it is released",
+      { cause },
+    );
+  }
+}
+
+async function snapshotOf(target: pg.Client | SnapshotConnectionOptions, options: SnapshotOptions): Promise<CatalogSnapshot> {
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new InputError("maxConnections must be a positive integer");
   if (target instanceof pg.Client) {
@@ -157,7 +198,7 @@ async function snapshotInCurrentTransaction(client: pg.Client, options: Snapshot
   const restore = "ROLLBACK TO SAVEPOINT catalog_snapshot; RELEASE SAVEPOINT catalog_snapshot";
   let doc: CatalogSnapshot;
   try {
-    await client.query(sessionSettings(options));
+    await client.query(sessionSettings(options, false));
     doc = await readCatalog(client, options, null);
   } catch (error) {
     await client.query(restore).catch(() => undefined);
@@ -189,7 +230,9 @@ async function snapshotInOwnTransaction(
     throw new InputError("the client is already in a transaction: pass useCurrentTransaction to read inside it");
   }
   try {
-    await client.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; ${sessionSettings(options)}`);
+    await client.query(
+      `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; ${sessionSettings(options, openWorkers !== null)}`,
+    );
     const doc = await readCatalog(client, options, openWorkers);
     await client.query("COMMIT");
     return doc;
@@ -199,8 +242,10 @@ async function snapshotInOwnTransaction(
   }
 }
 
-function sessionSettings(options: SnapshotOptions): string {
-  return queries.sessionSettingsSql(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
+/** The SET LOCALs of a read; `ownConnection`: opened by this package, so its lock_timeout is ours to set. */
+function sessionSettings(options: SnapshotOptions, ownConnection: boolean): string {
+  const lockTimeout = options.lockTimeoutMs ?? (ownConnection ? DEFAULT_LOCK_TIMEOUT_MS : null);
+  return queries.sessionSettingsSql(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS, lockTimeout);
 }
 
 /**
@@ -544,7 +589,7 @@ async function joinSnapshot(workers: pg.Client[], snapshotId: string, options: S
       try {
         await worker.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
         await worker.query(`SET TRANSACTION SNAPSHOT '${snapshotId.replace(/'/g, "''")}'`);
-        await worker.query(sessionSettings(options));
+        await worker.query(sessionSettings(options, true));
         return worker;
       } catch {
         await worker.end().catch(() => undefined);
