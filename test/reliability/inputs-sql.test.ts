@@ -193,7 +193,7 @@ describe("mutated SQL artifacts into sql-lint", () => {
         ...problems.slice(0, 10),
         ...(nulHidden.length > 0
           ? [
-              `Known defect, not fixed here (packages/sql-lint, lead): the parser stops at a NUL byte (a C string), so the lint reports the script as parsed with only the statements before it; ${nulHidden.length} mutated artifacts, e.g. ${nulHidden.slice(0, 3).join(", ")}. Kept by an it.fails test (a DROP after a NUL goes unseen).`,
+              `A NUL byte hid the rest of the script from the lint again (the parser reads a C string): ${nulHidden.length} mutated artifacts, e.g. ${nulHidden.slice(0, 3).join(", ")}.`,
             ]
           : []),
         `Wall time of the case: ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`,
@@ -240,15 +240,14 @@ describe("mutated SQL artifacts into sql-lint", () => {
     }
     libraryDone = true;
     expect(problems).toEqual([]);
-    // nulHidden is the known defect below (it.fails), counted in RELIABILITY.md, not asserted here.
+    expect(nulHidden).toEqual([]);
     expect(times.length).toBeGreaterThanOrEqual(Math.min(1_000, MUTATIONS));
   }, 300_000);
 
-  // Known defect in packages/sql-lint (lead-owned): libpg-query reads the script as a C string, so
-  // a NUL byte ends it there. The lint reports parsed: true with the statements before the NUL;
-  // a forbidden statement after it goes unseen. PostgreSQL itself refuses a NUL in a query. This
-  // test fails, as it should, until the lint refuses (or reports) a NUL byte.
-  it.fails("a NUL byte does not hide the statements after it from the lint (known defect)", async () => {
+  // Regression: libpg-query reads the script as a C string, so a NUL byte ended it there and the
+  // lint reported parsed: true with only the statements before it; a forbidden statement after
+  // the NUL went unseen. Found by this suite; sql-lint now reports a NUL as a syntax error (fca333a).
+  it("a NUL byte does not hide the statements after it from the lint", async () => {
     const { lint } = await import("@dieu44/sql-lint");
     const artifact = sources[0]!.bytes.toString("utf8");
     const cut = artifact.indexOf("CREATE TABLE cutter_governance.registry_entity_type");
