@@ -55,10 +55,18 @@ function casePassed(result: CaseResult): boolean {
   return result.figures.every((figure) => figure.ok);
 }
 
-/** The figures that have a bound are the key ones; a case without bounds shows its first two. */
-function keyFigures(result: CaseResult): Figure[] {
-  const bounded = result.figures.filter((figure) => figure.required !== undefined);
-  return bounded.length > 0 ? bounded : result.figures.slice(0, 2);
+/** How many figures the summary shows per case; the case's section lists all of them. */
+const SUMMARY_FIGURES = 4;
+
+/**
+ * The summary's figures of a case: every failed bound first, then bounded figures, then plain
+ * measurements, up to SUMMARY_FIGURES (more only when more bounds failed).
+ */
+export function keyFigures(result: CaseResult): Figure[] {
+  const failed = result.figures.filter((figure) => !figure.ok);
+  const bounded = result.figures.filter((figure) => figure.ok && figure.required !== undefined);
+  const plain = result.figures.filter((figure) => figure.ok && figure.required === undefined);
+  return [...failed, ...[...bounded, ...plain].slice(0, Math.max(0, SUMMARY_FIGURES - failed.length))];
 }
 
 export function composeReport(cases: CaseResult[], context: RunContext, unreadable: string[] = []): string {
@@ -84,9 +92,11 @@ export function composeReport(cases: CaseResult[], context: RunContext, unreadab
   }
   lines.push("## Summary", "", "| Case | Runs | Key figures | Result |", "| --- | ---: | --- | --- |");
   for (const result of cases) {
-    const figures = keyFigures(result)
-      .map((figure) => `${figure.label}: ${figure.value}${figure.ok ? "" : ` (required ${figure.required ?? "?"})`}`)
-      .join("; ");
+    const shown = keyFigures(result);
+    const figures = [
+      ...shown.map((figure) => `${figure.label}: ${figure.value}${figure.ok ? "" : ` (required ${figure.required ?? "?"})`}`),
+      ...(result.figures.length > shown.length ? [`${result.figures.length - shown.length} more below`] : []),
+    ].join("; ");
     lines.push(`| ${cell(result.title)} | ${result.runs} | ${cell(figures)} | ${casePassed(result) ? "pass" : "**FAIL**"} |`);
   }
   lines.push("");
