@@ -479,7 +479,7 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
       "A mutation is still valid when a strict UTF-8 decode, JSON.parse (YAML for the .yaml plan), the 256-level depth limit and the kind's own zod schema all accept it; then the reader must only not crash.",
       ...(known.length > 0
         ? [
-            `Known defect, not fixed here (files of other owners): ${known.length} invalid-UTF-8 mutations accepted or mis-reported by ${[...new Set(known.map((failure) => failure.reader))].join(", ")}: apps/dieu44/src/plan.ts and procedure.ts, packages/report-render/src/bundle.ts decode with Buffer#toString (U+FFFD) instead of json-io's decodeUtf8.`,
+            `Known defect, not fixed here (packages/report-render/src/bundle.ts, lead): ${known.length} invalid-UTF-8 mutations accepted or mis-reported by ${[...new Set(known.map((failure) => failure.reader))].join(", ")}: loadEvidence decodes with readFileSync(…, "utf8") and Buffer#toString (U+FFFD) instead of json-io's decodeUtf8. Kept by an it.fails test.`,
           ]
         : []),
       ...failures

@@ -28,6 +28,8 @@ import { type Figure, recordCase } from "./record.js";
 const bin = (pkg: string) => join(REPO_ROOT, pkg === "dieu44" ? "apps/dieu44/bin/dieu44.js" : `packages/${pkg}/bin/${pkg}.js`);
 /** Nothing listens on this port: connections to it fail at once. */
 const CLOSED_PORT = 9;
+/** A host name that cannot resolve (the .invalid top-level domain is reserved for that). */
+const WRONG_HOST = "no-such-host.invalid";
 
 /** Every form the password could leak in. */
 export function secretForms(secret: string): Map<string, string> {
@@ -107,6 +109,7 @@ describe.skipIf(dumpableServers().length === 0)("a distinctive password never ap
     const url = serverUrl(server, { database, user: role, password });
     const closedUrl = url.replace(`:${server.port}/`, `:${CLOSED_PORT}/`);
     const wrongUserUrl = serverUrl(server, { database, user: `${role}_nobody`, password });
+    const wrongHostUrl = url.replace(`@${server.host}:`, `@${WRONG_HOST}:`);
     // Tools get only the libpq environment given here (and a TMPDIR inside the searched folder).
     const urlEnv = cleanEnv({ TMPDIR: tmp });
     const libpqEnv = cleanEnv({
@@ -119,10 +122,9 @@ describe.skipIf(dumpableServers().length === 0)("a distinctive password never ap
     });
     const run = async (pkg: string, args: string[], env: NodeJS.ProcessEnv, expected: number[]) => {
       const result = await runNodeCli(bin(pkg), args, { env });
-      const command = `${pkg} ${args
-        .filter((arg) => !arg.includes("://"))
-        .slice(0, 2)
-        .join(" ")}${env.PGPASSWORD ? " (PGPASSWORD)" : ""}`;
+      // The command as the findings show it: without URLs (they carry the password) or paths.
+      const shown = args.filter((arg) => !arg.includes("://") && !arg.startsWith("/")).slice(0, 2);
+      const command = `${pkg} ${shown.join(" ")}${env.PGPASSWORD ? ` (PGPASSWORD, PGHOST ${env.PGHOST}, PGPORT ${env.PGPORT})` : " (--url)"}`;
       outputs.push({ command, ...result });
       if (!expected.includes(result.status ?? -1))
         unexpected.push(`${command}: exit ${result.status}: ${result.stderr.slice(0, 300)}`);
@@ -169,7 +171,17 @@ describe.skipIf(dumpableServers().length === 0)("a distinctive password never ap
     await run("tx-apply", [artifact, ...applyArgs, "--out", join(out, "dry-run-env.json")], libpqEnv, [0]);
     await run("dieu44", ["preflight", "--plan", planPath, "--evidence", join(work, "evidence-preflight")], libpqEnv, [0]);
 
-    // Failing connections: a closed port and a wrong user, with the password in the URL and in PGPASSWORD.
+    // Failing connections: a closed port, a host that does not resolve and a wrong user, with the
+    // password in the URL and in PGPASSWORD.
+    await run("catalog-snapshot", ["--url", wrongHostUrl], urlEnv, [3]);
+    await run("tx-apply", [artifact, ...applyArgs, "--url", wrongHostUrl], urlEnv, [3]);
+    await run("backup-marker", ["create", "--out-dir", dir("backups-fail-host")], { ...libpqEnv, PGHOST: WRONG_HOST }, [1, 3]);
+    await run(
+      "dieu44",
+      ["preflight", "--plan", planPath, "--evidence", join(work, "evidence-fail-host")],
+      { ...libpqEnv, PGHOST: WRONG_HOST },
+      [1, 3],
+    );
     await run("catalog-snapshot", ["--url", closedUrl, "--out", join(out, "fail.json")], urlEnv, [3]);
     await run("catalog-snapshot", ["--url", wrongUserUrl], urlEnv, [3]);
     await run("catalog-snapshot", ["--schema", "x"], { ...libpqEnv, PGPORT: String(CLOSED_PORT) }, [3]);
