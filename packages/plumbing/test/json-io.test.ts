@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -64,6 +64,19 @@ describe("reading bytes and writing files", () => {
         /x\.json: cannot write file \(ENOENT\)/,
       );
       expect(readdirSync(dir)).toEqual(["out.json"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps concurrent writes of one path apart: the file ends whole, as one of them wrote it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
+    try {
+      const path = join(dir, "doc.json");
+      const texts = Array.from({ length: 20 }, (_, i) => `${String(i).repeat(100_000)}\n`);
+      await Promise.all(texts.map((text) => writeFileAtomically(path, text)));
+      expect(texts).toContain(readFileSync(path, "utf8"));
+      expect(readdirSync(dir)).toEqual(["doc.json"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
