@@ -3,12 +3,12 @@
  * diff, check, render. The CLI loads this module only once the arguments parsed, so that
  * `--help` and usage errors do not pay for zod and the diff.
  */
+import { type CatalogSnapshot, CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { ExitCode, InputError } from "@dieu44/plumbing/exit";
 import { readDocument, toJsonText } from "@dieu44/plumbing/json-io";
 import type { Format } from "./choices.js";
 import { check, diff, formatMarkdown, formatText } from "./index.js";
 import { type CatalogDiff, type ExpectationResult, ExpectedDeltaSchema, type ObjectKind } from "./schema.js";
-import { readSnapshotPair } from "./snapshot-pair.js";
 
 export interface DriftDiffArgs {
   before: string;
@@ -22,10 +22,9 @@ export interface DriftDiffArgs {
 /** The command: read both snapshots (and the expectation), diff, check. Returns the document and its exit code. */
 export async function driftDiff(args: DriftDiffArgs): Promise<{ document: CatalogDiff | ExpectationResult; exitCode: ExitCode }> {
   if (args.before === "-" && args.after === "-") throw new InputError("only one of BEFORE and AFTER can be - (stdin)");
-  const [[before, after], expectation] = await Promise.all([
-    readSnapshotPair(args.before, args.after),
-    args.expect === undefined ? undefined : readDocument(ExpectedDeltaSchema, args.expect),
-  ]);
+  const before: CatalogSnapshot = await readDocument(CatalogSnapshotSchema, args.before);
+  const after: CatalogSnapshot = await readDocument(CatalogSnapshotSchema, args.after);
+  const expectation = args.expect === undefined ? undefined : await readDocument(ExpectedDeltaSchema, args.expect);
   const scope = {
     ...(args.scopeSchemas.length > 0 ? { schemas: args.scopeSchemas } : {}),
     ...(args.scopeKinds.length > 0 ? { kinds: args.scopeKinds } : {}),
