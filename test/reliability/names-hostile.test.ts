@@ -169,6 +169,12 @@ describe("hostile names through snapshot, diff, lint, apply and report", () => {
           "broken markdown structure (tables, lines)",
           sum((outcome) => outcome.markdownProblems.length),
         ),
+        {
+          label: 'a table in schema "dotted.schema" meets the expectation sql-lint derives',
+          value: dottedViolations === undefined ? "not run" : dottedViolations.length === 0 ? "yes" : "no",
+          required: "yes",
+          ok: dottedViolations !== undefined && dottedViolations.length === 0,
+        },
       ],
       findings: [
         `Names: schema ${JSON.stringify(HOSTILE_SCHEMA)}, apply role ${JSON.stringify(HOSTILE_ROLE)}, tables ${HOSTILE_TABLES.map((table) => JSON.stringify(table.name)).join(", ")}; columns and constraint names in the same spirit (newline, tab, CR, pipes, link and heading syntax).`,
