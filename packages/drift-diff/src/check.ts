@@ -44,10 +44,15 @@ export function check(diff: CatalogDiff, expectation: ExpectedDelta): Expectatio
 
   // Tables the diff shows as added and the expectation names: their columns and constraints are theirs.
   const expectedAddedTables = new Set<string>();
+  // The names of those tables in both spellings an expectation may use: plain "schema.table" and quoted.
+  const expectedAddedNames = new Set<string>();
   const tablesAddedInScope: string[] = [];
   for (const change of diff.changes) {
     if (change.objectKind !== "table" || change.change !== "added" || change.schema === null) continue;
-    if (isExpectedName(change.schema, change.name)) expectedAddedTables.add(change.identity);
+    if (isExpectedName(change.schema, change.name)) {
+      expectedAddedTables.add(change.identity);
+      expectedAddedNames.add(`${change.schema}.${change.name}`).add(qualifiedName(change.schema, change.name));
+    }
     if (scopeSchemas.has(change.schema)) tablesAddedInScope.push(`${change.schema}.${change.name}`);
   }
   const ownerTable = (change: Change) =>
@@ -139,12 +144,8 @@ export function check(diff: CatalogDiff, expectation: ExpectedDelta): Expectatio
   for (const change of diff.changes) if (change.objectKind !== "table") evaluate(change);
 
   for (const name of expectation.tablesAdded) {
-    const [schema, ...rest] = name.split(".");
-    const table = rest.join(".");
-    const added = [...expectedAddedTables].some(
-      (identity) => identity === name || identity === qualifiedName(schema ?? "", table),
-    );
-    if (!added) {
+    // Compared whole, never split at a dot: a schema or table name may contain one.
+    if (!expectedAddedNames.has(name)) {
       violations.push({
         rule: "table-missing",
         objectKind: "table",

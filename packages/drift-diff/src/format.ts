@@ -7,12 +7,26 @@ const BAR_WIDTH = 40;
 /** Detail rows in markdown beyond which the table is cut (the JSON document has them all). */
 const MARKDOWN_DETAIL_LIMIT = 200;
 
+/**
+ * A value on one line: a newline or other control character in a name (PostgreSQL allows them in
+ * quoted identifiers) shows as an escape and never breaks a line, a row or a table.
+ */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+  return text.replace(/[\u0000-\u001f\u007f]/g, (char) => {
+    if (char === "\n") return "\\n";
+    if (char === "\r") return "\\r";
+    if (char === "\t") return "\\t";
+    return `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
 function shortFingerprint(fingerprint: string): string {
   return fingerprint.slice(0, 12);
 }
 
 function describeRef(ref: SnapshotRef): string {
-  return `${shortFingerprint(ref.fingerprint)} ${ref.database} at ${ref.takenAt} (system ${ref.systemIdentifier}, PostgreSQL ${ref.serverVersion})`;
+  return `${shortFingerprint(ref.fingerprint)} ${oneLine(ref.database)} at ${ref.takenAt} (system ${ref.systemIdentifier}, PostgreSQL ${ref.serverVersion})`;
 }
 
 function countsText(counts: ChangeCounts): string {
@@ -52,7 +66,7 @@ function diffText(diff: CatalogDiff): string {
   }
   const groups = new Map<string, { counts: ChangeCounts; marks: Set<string> }>();
   for (const change of diff.changes) {
-    const key = groupOf(change);
+    const key = oneLine(groupOf(change));
     const group = groups.get(key) ?? { counts: { added: 0, removed: 0, changed: 0 }, marks: new Set<string>() };
     groups.set(key, group);
     group.counts[change.change] += 1;
@@ -80,7 +94,7 @@ function diffText(diff: CatalogDiff): string {
 
 function resultText(result: ExpectationResult): string {
   const lines = [
-    `expectation: ${result.pass ? "PASS" : "FAIL"}${result.expectation.source ? ` (${result.expectation.source})` : ""}`,
+    `expectation: ${result.pass ? "PASS" : "FAIL"}${result.expectation.source ? ` (${oneLine(result.expectation.source)})` : ""}`,
     `before: ${describeRef(result.before)}`,
     `after:  ${describeRef(result.after)}`,
     `found in scope: ${summaryText(result.found.byKind) || "no changes"}`,
@@ -89,7 +103,9 @@ function resultText(result: ExpectationResult): string {
   if (outside) lines.push(`found outside scope: ${outside}`);
   if (result.violations.length > 0) lines.push(`${result.violations.length} violation(s):`);
   for (const violation of result.violations) {
-    lines.push(`  [${violation.rule}] ${violation.message} (expected ${violation.expected}, found ${violation.found})`);
+    lines.push(
+      `  [${violation.rule}] ${oneLine(violation.message)} (expected ${oneLine(String(violation.expected))}, found ${oneLine(String(violation.found))})`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -97,11 +113,12 @@ function resultText(result: ExpectationResult): string {
 /** Escapes text for a markdown table cell. */
 function cell(value: string | number | null): string {
   if (value === null) return "";
-  return String(value).replaceAll("\\", "\\\\").replaceAll("|", "\\|").replaceAll("\n", " ");
+  return oneLine(String(value).replaceAll("\\", "\\\\").replaceAll("|", "\\|"));
 }
 
 function code(value: string): string {
-  return value ? `\`${value.replaceAll("`", "'")}\`` : "";
+  // In a GFM table a pipe ends the cell even inside a code span, unless escaped.
+  return value ? `\`${oneLine(value.replaceAll("`", "'").replaceAll("|", "\\|"))}\`` : "";
 }
 
 function valueText(value: JsonValue): string {

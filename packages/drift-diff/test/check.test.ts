@@ -178,3 +178,22 @@ describe("check", () => {
     expect(rules(other)).toContain("scope-not-covered schema schema:cutter_governance");
   });
 });
+
+describe("names with dots", () => {
+  it('meets "dotted.schema.t" when schema "dotted.schema" gains table t (names are never split at a dot)', () => {
+    const schemas = [{ name: "dotted.schema", exists: true, owner: "workflow_admin", acl: [] }];
+    const empty = snapshot({ scopeSchemas: ["dotted.schema"], schemas, tables: [] });
+    const added = snapshot({ scopeSchemas: ["dotted.schema"], schemas, tables: [table("dotted.schema", "t")] });
+    const dotted: ExpectedDelta = {
+      ...expectation,
+      scope: { schemas: ["dotted.schema"] },
+      tablesAdded: ["dotted.schema.t"],
+      counts: { table: 1, primary_key: 1 },
+    };
+    const result = check(diff(empty, added), dotted);
+    expect(rules(result)).toEqual([]);
+    expect(result.pass).toBe(true);
+    // And a table that is not there is still missing.
+    expect(rules(check(diff(empty, empty), dotted))).toContain("table-missing table dotted.schema.t");
+  });
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check, diff, ExpectedDeltaSchema, formatMarkdown, formatText } from "../src/index.js";
-import { column, governanceLaw, snapshot, wsq5Tables } from "./documents.js";
+import { column, governanceLaw, snapshot, table, wsq5Tables } from "./documents.js";
 
 const expectation = ExpectedDeltaSchema.parse(
   JSON.parse(readFileSync(new URL("./fixtures/ws-q5.expected-delta.json", import.meta.url), "utf8")),
@@ -54,5 +54,30 @@ describe("formatMarkdown", () => {
     const fail = formatMarkdown(check(diff(before, before), expectation));
     expect(fail).toContain("## Expected delta: FAIL");
     expect(fail).toContain("| table-missing | table | `cutter_governance.registry_entity` | added | not added |");
+  });
+});
+
+describe("names with pipes, newlines and other control characters", () => {
+  // PostgreSQL accepts any character in a quoted identifier; a name must never break the output.
+  const hostile = table("cutter_governance", "a|b\nc\td");
+  const changes = diff(before, snapshot({ tables: [governanceLaw(), hostile] }));
+
+  it("keep every markdown table row to its header's cells", () => {
+    const lines = formatMarkdown(changes).split("\n");
+    const cells = (line: string) => line.replace(/\\\|/g, "").split("|").length;
+    for (const [index, line] of lines.entries()) {
+      if (!/^\|(\s*:?-+:?\s*\|)+\s*$/.test(line)) continue;
+      const header = lines[index - 1] as string;
+      for (let row = index + 1; row < lines.length && lines[row]!.startsWith("|"); row++) {
+        expect(cells(lines[row]!), lines[row]).toBe(cells(header));
+      }
+    }
+    expect(formatMarkdown(changes)).toContain("a\\|b\\nc\\td");
+  });
+
+  it("keep text lines whole, the control characters shown as escapes", () => {
+    const text = formatText(changes);
+    expect(text).toMatch(/^ A cutter_governance\."a\|b\\nc\\td"\s+\|/m);
+    expect(text.split("\n").every((line) => !line.startsWith("c"))).toBe(true);
   });
 });
