@@ -10,7 +10,7 @@ import type { BackupMarker } from "@dieu44/backup-marker/schema";
 import type { CatalogSnapshot } from "@dieu44/catalog-snapshot/schema";
 import type { CatalogDiff, ExpectationResult } from "@dieu44/drift-diff/schema";
 import { InputError } from "@dieu44/plumbing/exit";
-import { parseDocument, validateDocument } from "@dieu44/plumbing/json-io";
+import { decodeUtf8, parseDocument, parseJson, validateDocument } from "@dieu44/plumbing/json-io";
 import type { LintReport } from "@dieu44/sql-lint/schema";
 import type { ApplyLog } from "@dieu44/tx-apply/schema";
 import { type DeltaRow, deltaRows } from "./delta.js";
@@ -99,7 +99,7 @@ export function loadEvidence(evidenceDir: string): {
 } {
   const manifestPath = join(evidenceDir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) throw new InputError(`${manifestPath}: no evidence manifest`);
-  const manifest = parseDocument(EvidenceManifestSchema, readFileSync(manifestPath, "utf8"), manifestPath);
+  const manifest = parseDocument(EvidenceManifestSchema, decodeUtf8(readFileSync(manifestPath), manifestPath), manifestPath);
   const seen = new Set<string>();
   const documents: EvidenceDocument[] = [];
   for (const [index, file] of manifest.files.entries()) {
@@ -121,12 +121,8 @@ export function loadEvidence(evidenceDir: string): {
       documents.push({ ...file, document: null });
       continue;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(bytes.toString("utf8"));
-    } catch (error) {
-      throw new InputError(`${label}: not valid JSON (${(error as Error).message})`);
-    }
+    // Invalid UTF-8 is refused, never replaced: the evidence is read exactly as it was written.
+    const value = parseJson(decodeUtf8(bytes, label), label);
     if (kindOf(value) !== file.kind) {
       throw new InputError(`${label}: field kind is ${JSON.stringify(kindOf(value))}, but ${MANIFEST_FILE} lists ${file.kind}`);
     }

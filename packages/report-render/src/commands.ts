@@ -6,7 +6,15 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode, InputError, ToolError } from "@dieu44/plumbing/exit";
-import { parseDocument, readText, toJsonText, writeFileAtomically, writeOut } from "@dieu44/plumbing/json-io";
+import {
+  decodeUtf8,
+  parseDocument,
+  parseJson,
+  readText,
+  toJsonText,
+  writeFileAtomically,
+  writeOut,
+} from "@dieu44/plumbing/json-io";
 import type { Arguments } from "./cli.js";
 import { renderBundle, renderDocuments } from "./index.js";
 import { EvidenceManifestSchema, MANIFEST_FILE } from "./schema.js";
@@ -16,12 +24,7 @@ export async function renderCommand(args: Extract<Arguments, { command: "render"
   const documents: { label: string; data: unknown }[] = [];
   for (const path of args.data) {
     const label = path === "-" ? "stdin" : path;
-    const text = await readText(path);
-    try {
-      documents.push({ label, data: JSON.parse(text) });
-    } catch (error) {
-      throw new InputError(`${label}: not valid JSON (${(error as Error).message})`);
-    }
+    documents.push({ label, data: parseJson(await readText(path), label) });
   }
   const text = renderDocuments(args.template, documents, { templatesDir: args.templates });
   if (args.out && args.out !== "-") await writeFileAtomically(args.out, text);
@@ -37,7 +40,7 @@ export async function bundleCommand(args: Extract<Arguments, { command: "bundle"
   const { files } = renderBundle(args.evidenceDir, { templatesDir: args.templates });
   const manifest = parseDocument(
     EvidenceManifestSchema,
-    readFileSync(join(args.evidenceDir, MANIFEST_FILE), "utf8"),
+    decodeUtf8(readFileSync(join(args.evidenceDir, MANIFEST_FILE)), join(args.evidenceDir, MANIFEST_FILE)),
     join(args.evidenceDir, MANIFEST_FILE),
   );
   const outDir = args.out ?? args.evidenceDir;

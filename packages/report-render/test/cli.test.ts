@@ -1,8 +1,9 @@
 /** The report-render command line: data in from files or stdin, exit codes, output files. */
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyEvidence, EVIDENCE, editDocument, runCli, scratchDir } from "./helpers.js";
+import { copyEvidence, EVIDENCE, editDocument, readJson, runCli, scratchDir } from "./helpers.js";
 
 const SNAPSHOT = join(EVIDENCE, "pass", "snapshot-after.json");
 const BACKUP = join(EVIDENCE, "pass", "backup-marker.json");
@@ -64,6 +65,26 @@ describe("report-render", () => {
     const result = runCli(["bundle", dir]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/diff\.json: sha256 [0-9a-f]{64} does not match manifest\.json/);
+  });
+
+  it("bundle exits 2 on a document that is not valid UTF-8, even when the manifest lists its hash", () => {
+    const dir = copyEvidence("pass");
+    const path = join(dir, "diff.json");
+    // A byte that is not UTF-8 inside a string: decoded lossily it would have passed validation.
+    const bytes = Buffer.from(
+      readFileSync(path, "utf8").replace('"kind": "catalog-diff"', '"kind": "catalog-diff", "x": "\uFFFD"'),
+    );
+    const bad = Buffer.from(bytes.toString("latin1").replace("\u00ef\u00bf\u00bd", "\u00ff"), "latin1");
+    writeFileSync(path, bad);
+    const manifestPath = join(dir, "manifest.json");
+    const manifest = readJson(manifestPath) as { files: { name: string; sha256: string; bytes: number }[] };
+    const entry = manifest.files.find((file) => file.name === "diff.json")!;
+    entry.sha256 = createHash("sha256").update(bad).digest("hex");
+    entry.bytes = bad.length;
+    writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    const result = runCli(["bundle", dir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/diff\.json: not valid UTF-8 \(byte 0xFF/);
   });
 
   it("bundle exits 2 when a document's kind differs from the manifest, or a step names an unlisted file", () => {
