@@ -121,14 +121,6 @@ interface Outcome {
 }
 
 const outcomes: Outcome[] = [];
-
-/**
- * Known defect in packages/drift-diff/src/format.ts (lead-owned): formatMarkdown puts identities in
- * code spans without escaping `|` or flattening newlines, and formatText prints a newline inside
- * a name as a line break, so such names break the diff's table rows and lines. Kept visible by an
- * it.fails test and counted in RELIABILITY.md.
- */
-const knownFormatDefect = (problem: string) => problem.startsWith("drift-diff markdown") || problem.startsWith("drift-diff text");
 let dottedViolations: string[] | undefined;
 
 describe("hostile names through snapshot, diff, lint, apply and report", () => {
@@ -180,18 +172,13 @@ describe("hostile names through snapshot, diff, lint, apply and report", () => {
         `Names: schema ${JSON.stringify(HOSTILE_SCHEMA)}, apply role ${JSON.stringify(HOSTILE_ROLE)}, tables ${HOSTILE_TABLES.map((table) => JSON.stringify(table.name)).join(", ")}; columns and constraint names in the same spirit (newline, tab, CR, pipes, link and heading syntax).`,
         `Per server: sql-lint (library and CLI, --emit-expect), catalog-snapshot before and after (library and CLI), tx-apply CLI as the hostile role with --verify-before-commit, drift-diff library (JSON, text, markdown) and CLI (JSON, markdown, --expect), report-render --data for the snapshot, the diff, the lint report, the expected delta and the apply log.`,
         ...outcomes.flatMap((outcome) =>
-          [...outcome.errors, ...outcome.roundTripMismatches, ...outcome.markdownProblems.filter((p) => !knownFormatDefect(p))]
+          [...outcome.errors, ...outcome.roundTripMismatches, ...outcome.markdownProblems]
             .slice(0, 8)
             .map((problem) => `${outcome.server}: ${problem}`),
         ),
-        ...(outcomes.some((outcome) => outcome.markdownProblems.some(knownFormatDefect))
-          ? [
-              `Known defect, not fixed here (packages/drift-diff/src/format.ts, lead): ${outcomes.reduce((n, o) => n + o.markdownProblems.filter(knownFormatDefect).length, 0)} broken markdown table rows or text lines: identities in code spans keep raw pipes and newlines (a unique constraint named ${JSON.stringify(UNIQUE_NAME)}, a table named ${JSON.stringify(HOSTILE_TABLES[4]!.name)}), e.g. ${outcomes[0]?.markdownProblems.find(knownFormatDefect)?.slice(0, 200) ?? ""}. report-render's markdown of the same documents holds. Kept by an it.fails test.`,
-            ]
-          : []),
         ...(dottedViolations && dottedViolations.length > 0
           ? [
-              `Known defect, not fixed here (drift-diff check, sql-lint --emit-expect; lead): a schema named "dotted.schema": the expectation sql-lint derives is not met by the correct apply (${dottedViolations.join("; ")}); tablesAdded names are unquoted "schema.table" and check() splits at the first dot. Kept by an it.fails test.`,
+              `A schema named "dotted.schema": the expectation sql-lint derives is not met by the correct apply (${dottedViolations.join("; ")}).`,
             ]
           : []),
         `Wall time of the case: ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`,
@@ -214,21 +201,16 @@ describe("hostile names through snapshot, diff, lint, apply and report", () => {
       expect(outcome.errors).toEqual([]);
       expect(outcome.injected).toBe(0);
       expect(outcome.roundTripMismatches).toEqual([]);
-      expect(outcome.markdownProblems.filter((problem) => !knownFormatDefect(problem))).toEqual([]);
+      expect(outcome.markdownProblems).toEqual([]);
     }, 120_000);
   }
 
-  it.fails("drift-diff's markdown and text keep their structure with pipes and newlines in names (known defect)", () => {
-    expect(outcomes.length).toBe(testServers().length);
-    expect(outcomes.flatMap((outcome) => outcome.markdownProblems.filter(knownFormatDefect))).toEqual([]);
-  });
-
-  // Known defect in drift-diff (and sql-lint's --emit-expect), lead-owned: an expected delta names
-  // tables as "schema.table" with unquoted names, and check() splits a name at its first dot, so a
-  // schema whose name contains a dot never matches: a correct apply of `"dotted.schema".t` is
-  // reported table-missing (and tx-apply's --verify-before-commit would roll it back). This test
-  // fails, as it should, until the names are unambiguous (e.g. quoted as qualifiedName does).
-  it.fails("a table in a schema whose name has a dot meets the expectation sql-lint derives (known defect)", async () => {
+  // Regression: expected-delta names are "schema.table" unquoted, and check() split them at the
+  // first dot, so a schema whose name has a dot never matched and a correct apply was reported
+  // table-missing (tx-apply's --verify-before-commit would have rolled it back). Found by this
+  // suite, fixed in drift-diff (cbbce96), like drift-diff's markdown and text rows that pipes and
+  // newlines in names used to break (asserted above, per server).
+  it("a table in a schema whose name has a dot meets the expectation sql-lint derives", async () => {
     const server = testServers()[0]!;
     const database = await createDatabase(server, "dotted");
     const dir = mkdtempSync(join(tmpdir(), "dieu44-dotted-"));
