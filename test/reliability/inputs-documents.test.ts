@@ -102,13 +102,12 @@ interface Failure {
 }
 
 /**
- * Known defect outside this suite's files, kept visible by an `it.fails` test and counted in
- * RELIABILITY.md: packages/report-render/src/bundle.ts loadEvidence decodes with
- * `readFileSync(manifestPath, "utf8")` and `bytes.toString("utf8")`, which turn invalid UTF-8 into
- * U+FFFD and accept the document (json-io's decodeUtf8 refuses it). The plan and --previous
- * readers had the same defect until the suite found it (apps/dieu44, 4bc84fb).
+ * Readers with a known defect, counted in RELIABILITY.md but not failing the main test (an
+ * `it.fails` test keeps each visible). None now: the plan and --previous readers (apps/dieu44,
+ * 4bc84fb) and report-render's bundle (59de4b7) decoded invalid UTF-8 lossily (U+FFFD) and
+ * accepted it until this suite found it; they refuse it now, asserted like every other reader.
  */
-const KNOWN_UTF8_DEFECT_READERS = new Set(["report-render bundle"]);
+const KNOWN_UTF8_DEFECT_READERS = new Set<string>();
 function knownDefect(failure: Failure): boolean {
   return failure.family.startsWith("invalid-utf8") && KNOWN_UTF8_DEFECT_READERS.has(failure.reader);
 }
@@ -479,7 +478,7 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
       "A mutation is still valid when a strict UTF-8 decode, JSON.parse (YAML for the .yaml plan), the 256-level depth limit and the kind's own zod schema all accept it; then the reader must only not crash.",
       ...(known.length > 0
         ? [
-            `Known defect, not fixed here (packages/report-render/src/bundle.ts, lead): ${known.length} invalid-UTF-8 mutations accepted or mis-reported by ${[...new Set(known.map((failure) => failure.reader))].join(", ")}: loadEvidence decodes with readFileSync(…, "utf8") and Buffer#toString (U+FFFD) instead of json-io's decodeUtf8. Kept by an it.fails test.`,
+            `Known defect: ${known.length} invalid-UTF-8 mutations accepted or mis-reported by ${[...new Set(known.map((failure) => failure.reader))].join(", ")}.`,
           ]
         : []),
       ...failures
@@ -668,13 +667,6 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
     expect(failures.filter((failure) => failure.via === "in-process" && !knownDefect(failure))).toEqual([]);
     expect(designedButAccepted).toEqual([]);
   }, 300_000);
-
-  // Known defect in files of other owners (see KNOWN_UTF8_DEFECT_READERS): this test starts to
-  // fail, as it should, once they decode strictly; then drop the marker and the exclusion.
-  it.fails("evidence bundles with invalid UTF-8 are refused (known defect)", () => {
-    expect(inProcessDone).toBe(true);
-    expect(failures.filter(knownDefect)).toEqual([]);
-  });
 
   // Regression: redact() was quadratic on a long run of letters (its URL pattern was tried at every
   // letter and scanned to the run's end); report-render passes every rendering through it, so a

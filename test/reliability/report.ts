@@ -14,6 +14,20 @@ import { RESULTS_DIR } from "./record.js";
 
 export const REPORT_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "RELIABILITY.md");
 
+/** How one reliability test file ended: a case can only record what its file got to run. */
+export interface TestFileOutcome {
+  file: string;
+  /** vitest's state of the file: passed, failed, skipped, ... */
+  state: string;
+  passed: number;
+  /** it.fails tests that failed as they should (a known defect, kept visible). */
+  expectedFailures: string[];
+  failed: string[];
+  skipped: number;
+  /** Errors of the file itself (it did not load, a hook failed). */
+  errors: string[];
+}
+
 /** What the report says about where it ran, captured at setup. */
 export interface RunContext {
   command: string;
@@ -69,8 +83,15 @@ export function keyFigures(result: CaseResult): Figure[] {
   return [...failed, ...[...bounded, ...plain].slice(0, Math.max(0, SUMMARY_FIGURES - failed.length))];
 }
 
-export function composeReport(cases: CaseResult[], context: RunContext, unreadable: string[] = []): string {
+export function composeReport(
+  cases: CaseResult[],
+  context: RunContext,
+  unreadable: string[] = [],
+  files: TestFileOutcome[] = [],
+): string {
   const failed = cases.filter((result) => !casePassed(result));
+  const failedFiles = files.filter((file) => file.state !== "passed" && file.state !== "skipped");
+  const count = (pick: (file: TestFileOutcome) => number) => files.reduce((total, file) => total + pick(file), 0);
   const lines: string[] = [
     "# Reliability",
     "",
@@ -85,8 +106,23 @@ export function composeReport(cases: CaseResult[], context: RunContext, unreadab
     `- Machine: ${context.cpus}, ${context.memory}, Node ${context.node}`,
     `- PostgreSQL servers: ${context.servers.length > 0 ? context.servers.join(", ") : "not recorded"}`,
     `- Cases: ${cases.length} recorded, ${cases.length - failed.length} passed, ${failed.length} failed`,
+    `- Test files: ${files.length} run, ${files.length - failedFiles.length} passed, ${failedFiles.length} failed; tests: ${count((f) => f.passed)} passed, ${count((f) => f.failed.length)} failed, ${count((f) => f.expectedFailures.length)} known defects (it.fails), ${count((f) => f.skipped)} skipped`,
     "",
   ];
+  if (failedFiles.length > 0) {
+    lines.push("Test files that did not pass (a case whose file failed early may be missing or incomplete below):", "");
+    for (const file of failedFiles) {
+      const what = [...file.failed.map((name) => `failed: ${name}`), ...file.errors.map((error) => `error: ${error}`)];
+      lines.push(`- \`${file.file}\` (${file.state})${what.length > 0 ? `: ${what.join("; ").replace(/\r?\n/g, " ")}` : ""}`);
+    }
+    lines.push("");
+  }
+  const known = files.flatMap((file) => file.expectedFailures.map((name) => `\`${file.file}\`: ${name}`));
+  if (known.length > 0) {
+    lines.push("Known defects kept visible by it.fails tests (they fail as expected until fixed):", "");
+    for (const entry of known) lines.push(`- ${entry.replace(/\r?\n/g, " ")}`);
+    lines.push("");
+  }
   if (unreadable.length > 0) {
     lines.push(`Unreadable result files (counted as failures of the run): ${unreadable.map((n) => `\`${n}\``).join(", ")}`, "");
   }
@@ -133,6 +169,39 @@ function describeMachine(): Pick<RunContext, "cpus" | "memory" | "node"> {
   };
 }
 
+/** How each reliability test file of this run ended, from vitest's own state. */
+function reliabilityFiles(project: TestProject): TestFileOutcome[] {
+  let modules: ReturnType<TestProject["vitest"]["state"]["getTestModules"]>;
+  try {
+    modules = project.vitest.state.getTestModules();
+  } catch {
+    return [];
+  }
+  const message = (error: { message?: string }) => (error.message ?? "error").split("\n")[0]!.slice(0, 300);
+  return modules
+    .filter((module) => /(^|\/)reliability\//.test(module.relativeModuleId))
+    .map((module) => {
+      const outcome: TestFileOutcome = {
+        file: module.relativeModuleId,
+        state: module.state(),
+        passed: 0,
+        expectedFailures: [],
+        failed: [],
+        skipped: 0,
+        errors: module.errors().map(message),
+      };
+      for (const test of module.children.allTests()) {
+        const result = test.result();
+        if (result.state === "passed" && test.options.fails) outcome.expectedFailures.push(test.fullName);
+        else if (result.state === "passed") outcome.passed++;
+        else if (result.state === "failed") outcome.failed.push(`${test.fullName} (${message(result.errors[0] ?? {})})`);
+        else outcome.skipped++;
+      }
+      return outcome;
+    })
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
 export default function setup(project: TestProject): () => void {
   rmSync(RESULTS_DIR, { recursive: true, force: true });
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -147,11 +216,13 @@ export default function setup(project: TestProject): () => void {
   const command = ["vitest", ...process.argv.slice(2)].join(" ");
   return () => {
     const { cases, unreadable } = readResults();
-    if (cases.length === 0 && unreadable.length === 0) return;
+    const files = reliabilityFiles(project);
+    if (cases.length === 0 && unreadable.length === 0 && files.length === 0) return;
     const report = composeReport(
       cases,
       { command, startedAt, finishedAt: new Date(), servers, ...describeMachine() },
       unreadable,
+      files,
     );
     // Written beside and renamed, so an interrupted teardown never leaves half a report.
     const temporary = `${REPORT_PATH}.tmp-${process.pid}`;
