@@ -6,8 +6,9 @@
  * crash, a stack trace or exit 0. A mutation that is still a valid document is classified as such
  * (by the kind's own schema after a strict UTF-8 decode) and must only not crash.
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { readMarker, verifyBackup } from "@dieu44/backup-marker";
@@ -16,7 +17,7 @@ import { CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { loadPlan, type Plan, PlanSchema, runProcedure } from "@dieu44/dieu44";
 import { CatalogDiffSchema, ExpectationResultSchema, ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
 import { exitCodeFor, InputError, ToolError } from "@dieu44/plumbing/exit";
-import { decodeUtf8, readDocument, readText, tooDeepPath, validateDocument } from "@dieu44/plumbing/json-io";
+import { decodeUtf8, MAX_DOCUMENT_DEPTH, readDocument, readText, tooDeepPath, validateDocument } from "@dieu44/plumbing/json-io";
 import { redact } from "@dieu44/plumbing/redact";
 import { DOCUMENT_SCHEMAS, kindOf, renderBundle, renderDocuments } from "@dieu44/report-render";
 import { EvidenceManifestSchema, ProcedureResultSchema } from "@dieu44/report-render/schema";
@@ -45,6 +46,35 @@ const DEAD_URL = "postgres://nobody@127.0.0.1:9/nowhere";
 const ARTIFACT = join(FIXTURE_DIR, "ws-q5-registry-substrate-ddl.sql");
 const bin = (pkg: string) => join(REPO_ROOT, pkg === "dieu44" ? "apps/dieu44/bin/dieu44.js" : `packages/${pkg}/bin/${pkg}.js`);
 const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * Known defect in apps/dieu44/src/plan.ts (with the yaml package): a YAML plan nested thousands
+ * of levels deep is refused cleanly the first time (the yaml parser's stack overflows and loadPlan
+ * reports "not valid YAML"), but a second such parse in the same process aborts it: "FATAL ERROR:
+ * RegExpCompiler Allocation failed - process out of memory", a native crash that no catch can
+ * stop. One CLI run parses one plan, so `dieu44 run` is safe; a process that loads plans twice
+ * (the library, the demo, this suite) is not. Deep YAML plans are read here through the CLI, one
+ * process each, and an it.fails test keeps the abort visible. A depth check before the YAML parse
+ * (as json-io's MAX_DOCUMENT_DEPTH does after JSON.parse) would fix it.
+ */
+const DEEP_YAML = 500;
+
+/** The deepest nesting of [ and { outside double-quoted strings (JSON-ish text, cheaply). */
+function bracketDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let quoted = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text.charCodeAt(index);
+    if (quoted) {
+      if (char === 0x5c) index++;
+      else if (char === 0x22) quoted = false;
+    } else if (char === 0x22) quoted = true;
+    else if (char === 0x5b || char === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (char === 0x5d || char === 0x7d) depth--;
+  }
+  return deepest;
+}
 
 /** The JSON Schema's top-level required fields, from the checked-in file. */
 function requiredFields(schemaFile: string): string[] {
@@ -127,6 +157,8 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
   const startedAt = Date.now();
   let previousRuns = 0;
   let redactMs: number | undefined;
+  let deepYamlViaCli = 0;
+  let deepYamlAborts: number | undefined;
   let inProcessDone = false;
   let cliDone = false;
 
@@ -486,6 +518,11 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
         .slice(0, 10)
         .map((f) => `${f.via} ${f.reader} (${f.kind}) ${f.mutation}: ${f.category}: ${f.detail}`),
       ...designedButAccepted.slice(0, 5).map((entry) => `A schema accepted a designed-invalid mutation: ${entry}`),
+      ...(deepYamlViaCli > 0
+        ? [
+            `${deepYamlViaCli} YAML plans nested more than ${DEEP_YAML} levels were read through the dieu44 CLI, one process each: in one process, a second such parse aborts it (V8 "RegExpCompiler Allocation failed", a native crash)${deepYamlAborts === 1 ? "; the it.fails test reproduced the abort in this run: known defect in apps/dieu44/src/plan.ts (with the yaml package), a depth check before the YAML parse would fix it" : ""}.`,
+          ]
+        : []),
       ...(redactMs !== undefined
         ? [
             `redact() of 1 MiB of letters and a 256 KiB URL-like token: ${Math.round(redactMs)} ms (it was quadratic, 4.4 s for 64 KiB, until this suite found it; fixed in plumbing, 764bbe5).`,
@@ -513,8 +550,12 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
     }
     let value: unknown;
     try {
-      if (syntax === "yaml") value = parseYaml(text);
-      else {
+      // Deep flow collections are past the depth limit anyway; parsing them as YAML in this
+      // process could abort it (see DEEP_YAML).
+      if (syntax === "yaml") {
+        if (bracketDepth(text) > MAX_DOCUMENT_DEPTH) return false;
+        value = parseYaml(text);
+      } else {
         if (text.charCodeAt(0) === 0xfeff) return false;
         value = JSON.parse(text);
       }
@@ -611,14 +652,25 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
             continue;
           }
           const path = place(reader, mutation.bytes, scratch);
+          if (process.env.DIEU44_RELIABILITY_TRACE)
+            appendFileSync(process.env.DIEU44_RELIABILITY_TRACE, `${reader.name} ${kind.kind} ${mutation.id}\n`);
           const started = performance.now();
           let error: unknown;
           let accepted = false;
-          try {
-            await reader.inProcess(path);
-            accepted = true;
-          } catch (caught) {
-            error = caught;
+          if (reader.syntax === "yaml" && bracketDepth(mutation.bytes.toString("latin1")) > DEEP_YAML) {
+            // Known defect (DEEP_YAML): read in a process of its own, through the CLI.
+            const result = await runNodeCli(bin("dieu44"), reader.cli!.args(path, scratch), { env: cleanEnv() });
+            deepYamlViaCli++;
+            if (result.status === 0) accepted = true;
+            else if (result.status === 2 && !/^\s+at /m.test(result.stderr)) error = new InputError(result.stderr.trim());
+            else error = new Error(`exit ${result.status}: ${result.stderr.slice(0, 300)}`);
+          } else {
+            try {
+              await reader.inProcess(path);
+              accepted = true;
+            } catch (caught) {
+              error = caught;
+            }
           }
           if (performance.now() - started > s.maxMs) {
             s.maxMs = performance.now() - started;
@@ -671,6 +723,21 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
   // Regression: redact() was quadratic on a long run of letters (its URL pattern was tried at every
   // letter and scanned to the run's end); report-render passes every rendering through it, so a
   // document with a 64 KiB name took seconds and 10 MiB hours. Fixed in plumbing (764bbe5).
+  it.fails("two deep YAML plans in one process are both refused, not a native abort (known defect)", async () => {
+    const dir = mkdtempSync(join(work, "deep-yaml-"));
+    const planText = readFileSync(planPath, "utf8").replace(
+      /"cycle": "[^"]*"/,
+      `"cycle": ${"[".repeat(20_000)}0${"]".repeat(20_000)}`,
+    );
+    writeFileSync(join(dir, "deep.yaml"), planText);
+    const script = `import { loadPlan } from ${JSON.stringify(new URL("../../apps/dieu44/dist/index.js", import.meta.url).href)};
+      for (let attempt = 0; attempt < 3; attempt++) await loadPlan(${JSON.stringify(join(dir, "deep.yaml"))}).catch(() => undefined);`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env: cleanEnv() });
+    deepYamlAborts = result.status === 0 ? 0 : 1;
+    expect(result.stderr).not.toMatch(/FATAL ERROR/);
+    expect(result.status).toBe(0);
+  });
+
   it("redact() takes time linear in its input", () => {
     const started = performance.now();
     redact("A".repeat(1024 * 1024));
