@@ -727,7 +727,7 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
     const dir = mkdtempSync(join(work, "deep-yaml-"));
     const planText = readFileSync(planPath, "utf8").replace(
       /"cycle": "[^"]*"/,
-      `"cycle": ${"[".repeat(20_000)}0${"]".repeat(20_000)}`,
+      `"cycle": ${"[".repeat(100_000)}0${"]".repeat(100_000)}`,
     );
     writeFileSync(join(dir, "deep.yaml"), planText);
     const script = `import { loadPlan } from ${JSON.stringify(new URL("../../apps/dieu44/dist/index.js", import.meta.url).href)};
