@@ -32,12 +32,60 @@ export function utf8Text(bytes: Uint8Array, label: string): string {
   }
 }
 
+/** Plans nest a few levels; far deeper YAML is refused before the YAML parser sees it. */
+const MAX_YAML_NESTING = 256;
+
+/**
+ * The deepest nesting of YAML flow collections ([ and {) outside quotes and comments, or of block
+ * indentation (in columns / 2). The yaml package handles a plan nested tens of thousands of levels
+ * deep badly (a second one in a process aborted Node natively), so depth is checked first.
+ */
+function yamlNesting(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let quote: string | null = null;
+  let lineStart = true;
+  let indent = 0;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (lineStart) {
+      if (char === " ") {
+        indent++;
+        continue;
+      }
+      deepest = Math.max(deepest, Math.floor(indent / 2));
+      lineStart = false;
+    }
+    if (char === "\n") {
+      lineStart = true;
+      indent = 0;
+      if (quote === null) continue;
+    }
+    if (quote !== null) {
+      if (char === "\\" && quote === '"') index++;
+      else if (char === quote) quote = null;
+      continue;
+    }
+    if (char === '"' || char === "'") quote = char;
+    else if (char === "#") {
+      const end = text.indexOf("\n", index);
+      index = end === -1 ? text.length : end - 1;
+    } else if (char === "[" || char === "{") deepest = Math.max(deepest, ++depth);
+    else if ((char === "]" || char === "}") && depth > 0) depth--;
+  }
+  return deepest;
+}
+
 export function parsePlan(text: string, label: string): Plan {
   let value: unknown;
+  const json = label.endsWith(".json");
+  if (!json && yamlNesting(text) > MAX_YAML_NESTING) {
+    throw new InputError(`${label}: not a plan: nested more than ${MAX_YAML_NESTING} levels deep`);
+  }
   try {
-    value = label.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+    value = json ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new InputError(`${label}: not valid ${label.endsWith(".json") ? "JSON" : "YAML"} (${(error as Error).message})`);
+    throw new InputError(`${label}: not valid ${json ? "JSON" : "YAML"} (${(error as Error).message})`);
   }
   return validateDocument(PlanSchema, value, label);
 }

@@ -78,4 +78,19 @@ describe("plan", () => {
     const plan = (await loadPlan(join(FIXTURE_DIR, "plan.json"))).plan;
     expect(planDifferences(plan, { ...plan, apply: { lockTimeout: "1s" } })).toEqual(["apply"]);
   });
+
+  it("refuses a YAML plan nested far too deep before parsing it, and still reads the fixture plan as YAML", async () => {
+    const { parsePlan } = await import("../src/plan.js");
+    const text = readFileSync(join(FIXTURE_DIR, "plan.json"), "utf8");
+    const deep = text.replace(/"cycle": "[^"]*"/, `"cycle": ${"[".repeat(100_000)}0${"]".repeat(100_000)}`);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(() => parsePlan(deep, "deep.yaml")).toThrow(/deep\.yaml: not a plan: nested more than 256 levels deep/);
+    }
+    const indented = `cycle:\n${Array.from({ length: 600 }, (_, i) => `${"  ".repeat(i + 1)}k${i}:`).join("\n")}\n`;
+    expect(() => parsePlan(indented, "indented.yaml")).toThrow(/nested more than 256 levels deep/);
+    // Brackets inside quotes and comments are not nesting.
+    const quoted = text.replace(/"cycle": "[^"]*"/, `"cycle": "${"[".repeat(1000)}"`);
+    expect(parsePlan(`# ${"{".repeat(1000)}\n${quoted}`, "quoted.yaml").cycle).toBe("[".repeat(1000));
+    expect(parsePlan(text, "plan.yaml").cycle).toBe(JSON.parse(text).cycle);
+  });
 });
