@@ -17,7 +17,7 @@ import { CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { loadPlan, type Plan, PlanSchema, runProcedure } from "@dieu44/dieu44";
 import { CatalogDiffSchema, ExpectationResultSchema, ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
 import { exitCodeFor, InputError, ToolError } from "@dieu44/plumbing/exit";
-import { decodeUtf8, MAX_DOCUMENT_DEPTH, readDocument, readText, tooDeepPath, validateDocument } from "@dieu44/plumbing/json-io";
+import { decodeUtf8, readDocument, readText, tooDeepPath, validateDocument } from "@dieu44/plumbing/json-io";
 import { redact } from "@dieu44/plumbing/redact";
 import { DOCUMENT_SCHEMAS, kindOf, renderBundle, renderDocuments } from "@dieu44/report-render";
 import { EvidenceManifestSchema, ProcedureResultSchema } from "@dieu44/report-render/schema";
@@ -48,14 +48,10 @@ const bin = (pkg: string) => join(REPO_ROOT, pkg === "dieu44" ? "apps/dieu44/bin
 const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");
 
 /**
- * Known defect in apps/dieu44/src/plan.ts (with the yaml package): a YAML plan nested thousands
- * of levels deep is refused cleanly the first time (the yaml parser's stack overflows and loadPlan
- * reports "not valid YAML"), but a second such parse in the same process aborts it: "FATAL ERROR:
- * RegExpCompiler Allocation failed - process out of memory", a native crash that no catch can
- * stop. One CLI run parses one plan, so `dieu44 run` is safe; a process that loads plans twice
- * (the library, the demo, this suite) is not. Deep YAML plans are read here through the CLI, one
- * process each, and an it.fails test keeps the abort visible. A depth check before the YAML parse
- * (as json-io's MAX_DOCUMENT_DEPTH does after JSON.parse) would fix it.
+ * How deep the oracle lets the yaml package parse: a YAML plan nested thousands of levels deep
+ * overflows the parser's stack, and a second such parse in one process aborted it natively
+ * ("FATAL ERROR: RegExpCompiler Allocation failed - process out of memory"), found by this suite;
+ * loadPlan now refuses the depth before parsing. Kept by the regression test below.
  */
 const DEEP_YAML = 500;
 
@@ -157,7 +153,6 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
   const startedAt = Date.now();
   let previousRuns = 0;
   let redactMs: number | undefined;
-  let deepYamlViaCli = 0;
   let deepYamlAborts: number | undefined;
   let inProcessDone = false;
   let cliDone = false;
@@ -518,9 +513,9 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
         .slice(0, 10)
         .map((f) => `${f.via} ${f.reader} (${f.kind}) ${f.mutation}: ${f.category}: ${f.detail}`),
       ...designedButAccepted.slice(0, 5).map((entry) => `A schema accepted a designed-invalid mutation: ${entry}`),
-      ...(deepYamlViaCli > 0
+      ...(deepYamlAborts !== undefined
         ? [
-            `${deepYamlViaCli} YAML plans nested more than ${DEEP_YAML} levels were read through the dieu44 CLI, one process each: in one process, a second such parse aborts it (V8 "RegExpCompiler Allocation failed", a native crash)${deepYamlAborts === 1 ? "; the it.fails test reproduced the abort in this run: known defect in apps/dieu44/src/plan.ts (with the yaml package), a depth check before the YAML parse would fix it" : ""}.`,
+            `Two YAML plans nested 100,000 levels deep loaded in one process: ${deepYamlAborts === 0 ? "both refused" : "the process aborted natively"} (it aborted, V8 "RegExpCompiler Allocation failed", until this suite found it).`,
           ]
         : []),
       ...(redactMs !== undefined
@@ -550,10 +545,10 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
     }
     let value: unknown;
     try {
-      // Deep flow collections are past the depth limit anyway; parsing them as YAML in this
-      // process could abort it (see DEEP_YAML).
+      // Deep flow collections are past the depth limit anyway; the oracle does not hand them to
+      // the yaml package (see DEEP_YAML).
       if (syntax === "yaml") {
-        if (bracketDepth(text) > MAX_DOCUMENT_DEPTH) return false;
+        if (bracketDepth(text) > DEEP_YAML) return false;
         value = parseYaml(text);
       } else {
         if (text.charCodeAt(0) === 0xfeff) return false;
@@ -573,7 +568,7 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
 
   /** A refusal must say which file, and what is wrong with it (a field, a position, the bytes). */
   const PROBLEM =
-    /field|line \d+, column \d+|position \d+|UTF-8|empty|byte-order mark|too large|sha256|bytes|listed|missing|not valid (JSON|YAML)|kind/i;
+    /field|line \d+, column \d+|position \d+|UTF-8|empty|byte-order mark|too large|nested|sha256|bytes|listed|missing|not valid (JSON|YAML)|kind/i;
   function namesProblem(message: string, reader: Reader, path: string): boolean {
     const where = reader.folder ? reader.folder() : path;
     return (message.includes(where) || message.includes(basename(path))) && PROBLEM.test(message);
@@ -657,20 +652,11 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
           const started = performance.now();
           let error: unknown;
           let accepted = false;
-          if (reader.syntax === "yaml" && bracketDepth(mutation.bytes.toString("latin1")) > DEEP_YAML) {
-            // Known defect (DEEP_YAML): read in a process of its own, through the CLI.
-            const result = await runNodeCli(bin("dieu44"), reader.cli!.args(path, scratch), { env: cleanEnv() });
-            deepYamlViaCli++;
-            if (result.status === 0) accepted = true;
-            else if (result.status === 2 && !/^\s+at /m.test(result.stderr)) error = new InputError(result.stderr.trim());
-            else error = new Error(`exit ${result.status}: ${result.stderr.slice(0, 300)}`);
-          } else {
-            try {
-              await reader.inProcess(path);
-              accepted = true;
-            } catch (caught) {
-              error = caught;
-            }
+          try {
+            await reader.inProcess(path);
+            accepted = true;
+          } catch (caught) {
+            error = caught;
           }
           if (performance.now() - started > s.maxMs) {
             s.maxMs = performance.now() - started;
@@ -723,7 +709,7 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
   // Regression: redact() was quadratic on a long run of letters (its URL pattern was tried at every
   // letter and scanned to the run's end); report-render passes every rendering through it, so a
   // document with a 64 KiB name took seconds and 10 MiB hours. Fixed in plumbing (764bbe5).
-  it.fails("two deep YAML plans in one process are both refused, not a native abort (known defect)", async () => {
+  it("two deep YAML plans in one process are both refused, not a native abort", async () => {
     const dir = mkdtempSync(join(work, "deep-yaml-"));
     const planText = readFileSync(planPath, "utf8").replace(
       /"cycle": "[^"]*"/,
