@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { type Plan, runProcedure } from "@dieu44/dieu44";
 import {
   bootstrapFixture,
+  catalogState,
   dumpableServers,
   FIXTURE_DIR,
   query,
@@ -53,20 +54,6 @@ async function registryTables(server: ServerInfo, database: string): Promise<str
     { database },
   );
   return rows.map((row) => row.name);
-}
-
-async function catalogState(server: ServerInfo, database: string): Promise<string[]> {
-  const rows = await query<{ item: string }>(
-    server,
-    `select c.relname || ':' || c.relkind::text as item from pg_class c
-       where c.relnamespace = 'cutter_governance'::regnamespace
-     union all select conname || ':' || contype::text from pg_constraint where connamespace = 'cutter_governance'::regnamespace
-     union all select attrelid::regclass::text || '.' || attname from pg_attribute
-       where attrelid in (select oid from pg_class where relnamespace = 'cutter_governance'::regnamespace) and attnum > 0
-     order by 1`,
-    { database },
-  );
-  return rows.map((row) => row.item);
 }
 
 function run(

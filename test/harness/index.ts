@@ -138,10 +138,14 @@ export interface NodeCliResult {
 export function runNodeCli(
   bin: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; stdin?: string },
+  options: { env: NodeJS.ProcessEnv; stdin?: string; cwd?: string },
 ): Promise<NodeCliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     child.stdin.end(options.stdin ?? "");
     let stdout = "";
     let stderr = "";
@@ -165,3 +169,18 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 export const FIXTURE_TABLES: readonly string[] = (
   JSON.parse(readFileSync(join(FIXTURE_DIR, "plan.json"), "utf8")) as { target: { tables: string[] } }
 ).target.tables;
+
+/** Every relation, constraint and column in cutter_governance: equal lists mean an unchanged catalog. */
+export async function catalogState(server: ServerInfo, database: string): Promise<string[]> {
+  const rows = await query<{ item: string }>(
+    server,
+    `select c.relname || ':' || c.relkind::text as item from pg_class c
+       where c.relnamespace = 'cutter_governance'::regnamespace
+     union all select conname || ':' || contype::text from pg_constraint where connamespace = 'cutter_governance'::regnamespace
+     union all select attrelid::regclass::text || '.' || attname from pg_attribute
+       where attrelid in (select oid from pg_class where relnamespace = 'cutter_governance'::regnamespace) and attnum > 0
+     order by 1`,
+    { database },
+  );
+  return rows.map((row) => row.item);
+}

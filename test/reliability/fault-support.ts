@@ -136,18 +136,3 @@ export function runAsWorkflowAdmin(
     ...extra,
   });
 }
-
-/** Every relation, constraint and column in cutter_governance: equal lists mean an unchanged catalog. */
-export async function catalogState(server: ServerInfo, database: string): Promise<string[]> {
-  const rows = await query<{ item: string }>(
-    server,
-    `select c.relname || ':' || c.relkind::text as item from pg_class c
-       where c.relnamespace = 'cutter_governance'::regnamespace
-     union all select conname || ':' || contype::text from pg_constraint where connamespace = 'cutter_governance'::regnamespace
-     union all select attrelid::regclass::text || '.' || attname from pg_attribute
-       where attrelid in (select oid from pg_class where relnamespace = 'cutter_governance'::regnamespace) and attnum > 0
-     order by 1`,
-    { database },
-  );
-  return rows.map((row) => row.item);
-}

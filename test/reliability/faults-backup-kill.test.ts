@@ -14,9 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { BackupMarker } from "@dieu44/backup-marker";
-import { bootstrapFixture, dropDatabase, dumpableServers, query } from "@dieu44/test-harness";
+import { bootstrapFixture, catalogState, dropDatabase, dumpableServers, query } from "@dieu44/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
-import { catalogState, median, round, runAsWorkflowAdmin, writePlan } from "./fault-support.js";
+import { median, round, runAsWorkflowAdmin, writePlan } from "./fault-support.js";
 import { recordCase } from "./record.js";
 
 /** Bytes of partial archive at which pg_dump is killed, one run each (0: as soon as it exists). */

@@ -5,7 +5,6 @@
  * `dieu44 run` processes.
  */
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,7 @@ import {
   dumpableServers,
   type NodeCliResult,
   REPO_ROOT,
+  runNodeCli,
   type ServerInfo,
   serverUrl,
 } from "@dieu44/test-harness";
@@ -30,19 +30,7 @@ const CLI = join(REPO_ROOT, "apps", "dieu44", "bin", "dieu44.js");
 
 /** `dieu44 ARGS` in a working directory of its own, with a clean environment. */
 function runCli(args: string[], cwd: string): Promise<NodeCliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runNodeCli(CLI, args, { env: cleanEnv(), cwd });
 }
 
 interface Race {

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
   bootstrapFixture,
+  catalogState,
   dropDatabase,
   dumpableServers,
   query,
@@ -30,7 +31,6 @@ import type { ApplyLog } from "@dieu44/tx-apply/schema";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  catalogState,
   REFERENCE_BYTES,
   REFERENCE_PATH,
   REFERENCE_SHA256,
