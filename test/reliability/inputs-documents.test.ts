@@ -523,6 +523,7 @@ describe.skipIf(dumpableServers().length === 0)("malformed input documents", () 
             `redact() of 1 MiB of letters and a 256 KiB URL-like token: ${Math.round(redactMs)} ms (it was quadratic, 4.4 s for 64 KiB, until this suite found it; fixed in plumbing, 764bbe5).`,
           ]
         : []),
+      "Found by this case and fixed by the owners: invalid UTF-8 was decoded lossily (U+FFFD) and accepted by the plan and --previous readers (4bc84fb) and by report-render's bundle and --data (59de4b7); json-io now decodes strictly, names line and column of a JSON error and refuses documents nested over 256 levels (zod overflowed the stack); a second deep YAML plan in one process aborted Node natively (beb3f5b); redact() was quadratic on long words (764bbe5).",
       `Wall time of the case: ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`,
     ];
     recordCase({

@@ -196,6 +196,7 @@ describe("mutated SQL artifacts into sql-lint", () => {
               `A NUL byte hid the rest of the script from the lint again (the parser reads a C string): ${nulHidden.length} mutated artifacts, e.g. ${nulHidden.slice(0, 3).join(", ")}.`,
             ]
           : []),
+        "Found by this case and fixed in sql-lint (fca333a): a NUL byte ended the script for the parser, so the statements after it went unseen while the lint reported the script as parsed.",
         `Wall time of the case: ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`,
       ],
     });

@@ -181,6 +181,7 @@ describe("hostile names through snapshot, diff, lint, apply and report", () => {
               `A schema named "dotted.schema": the expectation sql-lint derives is not met by the correct apply (${dottedViolations.join("; ")}).`,
             ]
           : []),
+        "Found by this case and fixed in drift-diff (cbbce96): its markdown rows and text lines broke on pipes and newlines in names (122 broken rows over both servers), and an expected table in a schema whose name has a dot was reported table-missing (tx-apply's check before COMMIT would have rolled a correct apply back).",
         `Wall time of the case: ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`,
       ],
     });
