@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectedDeltaOf, type Plan, type ProcedureOptions, runProcedure } from "@dieu44/dieu44";
 import type { ExpectedDelta } from "@dieu44/drift-diff/schema";
-import { FIXTURE_DIR, FIXTURE_TABLES, query, type ServerInfo, serverUrl } from "@dieu44/test-harness";
+import { FIXTURE_DIR, FIXTURE_TABLES, type ServerInfo, serverUrl } from "@dieu44/test-harness";
 import type { Outcome } from "@dieu44/tx-apply/schema";
 import pg from "pg";
 
