@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { InputError } from "@dieu44/plumbing/exit";
-import { validateDocument } from "@dieu44/plumbing/json-io";
+import { decodeUtf8, validateDocument } from "@dieu44/plumbing/json-io";
 import { parse as parseYaml } from "yaml";
 import { type Plan, PlanSchema } from "./schema.js";
 
@@ -18,18 +18,6 @@ export interface LoadedPlan {
   /** Absolute paths of the artifact and rollback package. */
   artifactPath: string;
   rollbackPath: string;
-}
-
-/**
- * The bytes as UTF-8 text. Invalid UTF-8 is bad input: a lossy decode would read another document
- * than the file (and its sha256) says. A BOM is kept, so it fails as it did before.
- */
-export function utf8Text(bytes: Uint8Array, label: string): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new InputError(`${label}: not valid UTF-8`);
-  }
 }
 
 /** Plans nest a few levels; far deeper YAML is refused before the YAML parser sees it. */
@@ -98,7 +86,7 @@ export async function loadPlan(path: string): Promise<LoadedPlan> {
   } catch (error) {
     throw new InputError(`${path}: cannot read plan (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  const plan = parsePlan(utf8Text(bytes, path), path);
+  const plan = parsePlan(decodeUtf8(bytes, path), path);
   const relativeTo = (file: string) => (isAbsolute(file) ? file : resolve(dirname(absolute), file));
   return {
     plan,

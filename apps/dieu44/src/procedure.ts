@@ -15,7 +15,7 @@ import { type CatalogSnapshot, CatalogSnapshotSchema, snapshot } from "@dieu44/c
 import { check } from "@dieu44/drift-diff";
 import { type ConnectionSpec, describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
 import { EnvironmentError, ExitCode, exitCodeFor, InputError } from "@dieu44/plumbing/exit";
-import { parseDocument } from "@dieu44/plumbing/json-io";
+import { decodeUtf8, parseDocument } from "@dieu44/plumbing/json-io";
 import { redact } from "@dieu44/plumbing/redact";
 import { renderBundle } from "@dieu44/report-render";
 import {
@@ -40,7 +40,7 @@ import type { ApplyLog } from "@dieu44/tx-apply/schema";
 import pg from "pg";
 import { EvidenceFolder } from "./evidence.js";
 import { applyDelta, expectedDeltaOf, qualifiedTargets, schemaDrift, scopeFingerprint } from "./expectation.js";
-import { type LoadedPlan, loadPlan, planDifferences, utf8Text } from "./plan.js";
+import { type LoadedPlan, loadPlan, planDifferences } from "./plan.js";
 import { type Plan, PlanSchema } from "./schema.js";
 import { type Clock, notRun, STEP_TITLES, StepRecorder } from "./steps.js";
 
@@ -927,7 +927,7 @@ async function readPreviousEvidence(dir: string): Promise<PreviousEvidence> {
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     if (!entry || entry.sha256 !== sha256)
       throw new InputError(`${path}: does not match the previous attempt's manifest (sha256)`);
-    return utf8Text(bytes, path);
+    return decodeUtf8(bytes, path);
   };
   const plan = parseDocument(PlanSchema, await load("plan.json"), join(dir, "plan.json"));
   const before = parseDocument(CatalogSnapshotSchema, await load("snapshot-before.json"), join(dir, "snapshot-before.json"));
@@ -941,7 +941,7 @@ async function readText(path: string): Promise<string> {
   } catch {
     throw new InputError(`${path}: cannot read the previous attempt's evidence`);
   }
-  return utf8Text(bytes, path);
+  return decodeUtf8(bytes, path);
 }
 
 function checkResult(steps: Step[], id: StepId): CheckResult {

@@ -97,8 +97,8 @@ export function decodeUtf8(bytes: Uint8Array, label: string): string {
  * column), without quoting the input (it may be huge or carry something private).
  */
 export function parseJson(text: string, label: string): unknown {
-  if (text.trim() === "")
-    throw new InputError(`${label}: empty ${text.length === 0 ? "file" : "text"} (expected a JSON document)`);
+  // A search, not trim(): trim would copy a large document that ends with a newline.
+  if (!/\S/.test(text)) throw new InputError(`${label}: empty ${text.length === 0 ? "file" : "text"} (expected a JSON document)`);
   if (text.charCodeAt(0) === 0xfeff) {
     throw new InputError(`${label}: not valid JSON: starts with a byte-order mark (U+FEFF); save it as UTF-8 without BOM`);
   }
