@@ -14,7 +14,7 @@ import { createBackup, parseDuration, verifyBackup } from "@dieu44/backup-marker
 import { type CatalogSnapshot, CatalogSnapshotSchema, snapshot } from "@dieu44/catalog-snapshot";
 import { check } from "@dieu44/drift-diff";
 import { type ConnectionSpec, describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
-import { EnvironmentError, ExitCode, exitCodeFor, InputError } from "@dieu44/plumbing/exit";
+import { EnvironmentError, ExitCode, errorMessage, exitCodeFor, InputError } from "@dieu44/plumbing/exit";
 import { decodeUtf8, parseDocument } from "@dieu44/plumbing/json-io";
 import { redact } from "@dieu44/plumbing/redact";
 import { renderBundle } from "@dieu44/report-render";
@@ -269,10 +269,9 @@ async function connectAs(ctx: Context, applicationName: string): Promise<pg.Clie
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    const first = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
-    const message =
-      first instanceof Error ? first.message || String((first as { code?: unknown }).code ?? first.name) : String(first);
-    throw new EnvironmentError(`cannot connect to ${describeConnection(ctx.spec)}: ${redact(message)}`, { cause: error });
+    throw new EnvironmentError(`cannot connect to ${describeConnection(ctx.spec)}: ${redact(errorMessage(error))}`, {
+      cause: error,
+    });
   }
   return client;
 }

@@ -11,7 +11,7 @@
  * No zod here: the CLI loads only this module, and the schema is used for types alone.
  */
 import { describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
-import { EnvironmentError, InputError } from "@dieu44/plumbing/exit";
+import { EnvironmentError, errorMessage, InputError } from "@dieu44/plumbing/exit";
 import { redact } from "@dieu44/plumbing/redact";
 import pg from "pg";
 import QueryStream from "pg-query-stream";
@@ -150,7 +150,9 @@ async function snapshotOf(target: pg.Client | SnapshotConnectionOptions, options
       await client.connect();
     } catch (error) {
       await client.end().catch(() => undefined);
-      throw new EnvironmentError(`cannot connect to ${describeConnection(spec)}: ${errorText(error)}`, { cause: error });
+      throw new EnvironmentError(`cannot connect to ${describeConnection(spec)}: ${redact(errorMessage(error))}`, {
+        cause: error,
+      });
     }
     return client;
   };
@@ -170,15 +172,6 @@ async function snapshotOf(target: pg.Client | SnapshotConnectionOptions, options
     await opening;
     await Promise.all([leader, ...workers].map((client) => client.end().catch(() => undefined)));
   }
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) return errorText(error.errors[0]);
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return redact(error.message || (typeof code === "string" ? code : error.name));
-  }
-  return redact(String(error));
 }
 
 /** Opens up to `count` extra connections (those it could open), or null when this caller owns none. */

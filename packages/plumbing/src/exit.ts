@@ -50,6 +50,20 @@ export function exitCodeFor(error: unknown): ExitCode {
   return error instanceof ToolError ? error.exitCode : ExitCode.Environment;
 }
 
+/**
+ * An error's message, not redacted (callers redact what they print): a refused connection to a
+ * name with several addresses is an AggregateError with no message of its own, so its first error
+ * speaks for it; an error without a message falls back to its code, then its name.
+ */
+export function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return errorMessage(error.errors[0]);
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return error.message || (typeof code === "string" && code ? code : error.name);
+  }
+  return String(error);
+}
+
 /** A one-line, redacted description of an error for stderr. */
 export function describeError(error: unknown): string {
   if (error instanceof ToolError) return redact(error.message);

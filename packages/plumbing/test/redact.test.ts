@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { describeConnection, resolveConnection, toLibpqEnv, toPgConfig } from "../src/connection.js";
-import { describeError, EnvironmentError } from "../src/exit.js";
+import { describeError, EnvironmentError, errorMessage } from "../src/exit.js";
 import { clearSecrets, redact, redactDeep, registerSecret } from "../src/redact.js";
 
 const SECRET = "S3cr3t-p@ss:w/rd";
@@ -125,5 +125,13 @@ describe("connection", () => {
       expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(2000);
     }
     expect(redact(`${"a".repeat(70_000)} postgres://u:pw-123@h/db`)).toContain("postgres://u:********@h/db");
+  });
+
+  it("gives an error's message: the first of an AggregateError's, else its code, else its name", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+    expect(errorMessage(new AggregateError([refused, new Error("second")]))).toBe("connect ECONNREFUSED 127.0.0.1:1");
+    expect(errorMessage(Object.assign(new Error(""), { code: "57P01" }))).toBe("57P01");
+    expect(errorMessage(new TypeError(""))).toBe("TypeError");
+    expect(errorMessage("plain")).toBe("plain");
   });
 });

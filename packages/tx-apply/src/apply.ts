@@ -11,7 +11,7 @@ import { performance } from "node:perf_hooks";
 import type { CatalogSnapshot, SnapshotOptions } from "@dieu44/catalog-snapshot";
 import type { ExpectedDelta } from "@dieu44/drift-diff/schema";
 import { describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumbing/connection";
-import { EnvironmentError } from "@dieu44/plumbing/exit";
+import { EnvironmentError, errorMessage } from "@dieu44/plumbing/exit";
 import { redact } from "@dieu44/plumbing/redact";
 import pg from "pg";
 import { type ArtifactInput, type ArtifactPlan, type PlannedStatement, planArtifact, readArtifact } from "./artifact.js";
@@ -57,13 +57,6 @@ function sessionSurvived(error: unknown): boolean {
 function field(error: unknown, name: "code" | "severity" | "detail" | "hint"): string | null {
   const value = (error as Record<string, unknown> | null)?.[name];
   return typeof value === "string" && value ? value : null;
-}
-
-function messageOf(error: unknown): string {
-  // A refused connection to a name with several addresses is an AggregateError with no message.
-  if (error instanceof AggregateError && error.errors.length > 0) return messageOf(error.errors[0]);
-  if (error instanceof Error) return error.message || field(error, "code") || error.name;
-  return String(error);
 }
 
 // Loaded only when a guard or the verification needs them: most applies never read the catalog.
@@ -145,7 +138,7 @@ class ApplySession {
       phase,
       sqlstate: field(error, "code"),
       severity: field(error, "severity"),
-      message: redact(messageOf(error)),
+      message: redact(errorMessage(error)),
       detail: field(error, "detail"),
       hint: field(error, "hint"),
       statementIndex: statement?.index ?? null,
@@ -292,7 +285,7 @@ export async function apply(connection: ApplyConnection, artifactInput: Artifact
     await client.end().catch(() => undefined);
     const code = field(error, "code");
     throw new EnvironmentError(
-      `cannot connect to ${describeConnection(spec)}: ${code ? `${code}: ` : ""}${redact(messageOf(error))}`,
+      `cannot connect to ${describeConnection(spec)}: ${code ? `${code}: ` : ""}${redact(errorMessage(error))}`,
       {
         cause: error,
       },
@@ -307,7 +300,7 @@ export async function apply(connection: ApplyConnection, artifactInput: Artifact
     // discards any open transaction) and still report what happened, never throw it away.
     await client.end().catch(() => undefined);
     session.recordError("internal", error, null);
-    const message = redact(messageOf(error));
+    const message = redact(errorMessage(error));
     const commit = session.statements[session.statements.length - 1];
     if (commit?.status === "unknown" || commit?.status === "succeeded") {
       return finish("unknown", false, `unknown: tx-apply failed after COMMIT was sent (${message}); verify the catalog`);
@@ -335,7 +328,7 @@ async function runInSession(
   const opts = session.options;
   const guardsStarted = performance.now();
   const guardFailed = (name: GuardName, expected: string, error: unknown): ApplyLog => {
-    session.guard(name, expected, null, false, `could not be checked: ${redact(messageOf(error))}`);
+    session.guard(name, expected, null, false, `could not be checked: ${redact(errorMessage(error))}`);
     session.recordError("guard", error, null);
     session.timings.guardsMs = elapsed(guardsStarted);
     return notStarted(lastGuard());
@@ -581,7 +574,7 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
     return finish(
       "rolled_back",
       false,
-      `rolled back: ${what} failed with ${code}${redact(messageOf(error))}${lost}; nothing was committed`,
+      `rolled back: ${what} failed with ${code}${redact(errorMessage(error))}${lost}; nothing was committed`,
     );
   };
   const at = (statement: PlannedStatement) => `statement ${statement.index} (line ${statement.line}, ${statement.tag})`;
@@ -733,14 +726,14 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
     return finish(
       "rolled_back",
       false,
-      `rolled back: COMMIT failed with ${code}${redact(messageOf(committed.error))}; nothing was committed`,
+      `rolled back: COMMIT failed with ${code}${redact(errorMessage(committed.error))}; nothing was committed`,
     );
   }
   // The answer to COMMIT never arrived: it may or may not have committed. Never assume.
   return finish(
     "unknown",
     false,
-    `unknown: the connection was lost while COMMIT was in flight (${redact(messageOf(committed.error))}); ` +
+    `unknown: the connection was lost while COMMIT was in flight (${redact(errorMessage(committed.error))}); ` +
       "verify the catalog before doing anything else",
   );
 }
