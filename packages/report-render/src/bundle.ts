@@ -239,8 +239,12 @@ export function bundleContext(evidence: ReturnType<typeof loadEvidence>): Bundle
 }
 
 /** Renders the execution log, verification result and report of an evidence folder. */
-export function renderBundle(evidenceDir: string, options: TemplateOptions = {}): { files: RenderedFile[] } {
-  const context = bundleContext(loadEvidence(evidenceDir));
+export function renderBundle(
+  evidenceDir: string,
+  options: TemplateOptions = {},
+): { files: RenderedFile[]; manifest: EvidenceManifest } {
+  const evidence = loadEvidence(evidenceDir);
+  const context = bundleContext(evidence);
   const engine = createEngine(options);
   const names = context.result.files;
   return {
@@ -249,5 +253,7 @@ export function renderBundle(evidenceDir: string, options: TemplateOptions = {})
       { name: names.verificationResult, content: engine.render(BUNDLE_TEMPLATES.verificationResult, context) },
       { name: names.report, content: engine.render(BUNDLE_TEMPLATES.report, context) },
     ],
+    // The manifest as checked, so a caller comparing with what it lists need not read it again.
+    manifest: evidence.manifest,
   };
 }

@@ -3,21 +3,13 @@
  * only once the arguments parsed, so that --help does not pay for handlebars and zod.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode, InputError, ToolError } from "@dieu44/plumbing/exit";
-import {
-  decodeUtf8,
-  parseDocument,
-  parseJson,
-  readText,
-  toJsonText,
-  writeFileAtomically,
-  writeOut,
-} from "@dieu44/plumbing/json-io";
+import { parseJson, readText, toJsonText, writeFileAtomically, writeOut } from "@dieu44/plumbing/json-io";
 import type { Arguments } from "./cli.js";
 import { renderBundle, renderDocuments } from "./index.js";
-import { EvidenceManifestSchema, MANIFEST_FILE } from "./schema.js";
+import { MANIFEST_FILE } from "./schema.js";
 
 export async function renderCommand(args: Extract<Arguments, { command: "render" }>): Promise<void> {
   if (args.data.filter((path) => path === "-").length > 1) throw new InputError("--data - (stdin) may be given once");
@@ -37,12 +29,7 @@ export async function renderCommand(args: Extract<Arguments, { command: "render"
  * new rendering matches it; inside the evidence folder a differing file is never overwritten (exit 1).
  */
 export async function bundleCommand(args: Extract<Arguments, { command: "bundle" }>): Promise<ExitCode> {
-  const { files } = renderBundle(args.evidenceDir, { templatesDir: args.templates });
-  const manifest = parseDocument(
-    EvidenceManifestSchema,
-    decodeUtf8(readFileSync(join(args.evidenceDir, MANIFEST_FILE)), join(args.evidenceDir, MANIFEST_FILE)),
-    join(args.evidenceDir, MANIFEST_FILE),
-  );
+  const { files, manifest } = renderBundle(args.evidenceDir, { templatesDir: args.templates });
   const outDir = args.out ?? args.evidenceDir;
   const intoEvidence = resolve(outDir) === resolve(args.evidenceDir);
   const outputs = files.map((file) => {

@@ -4,7 +4,7 @@
  * - `render(template, data, options)`: one template over one document. A document of a known kind
  *   is validated with its producer's schema first; a missing field is an InputError naming it.
  * - `renderBundle(evidenceDir, options)`: the procedure's execution log, verification result and
- *   report from an evidence folder (manifest, hashes, schemas checked).
+ *   report from an evidence folder (manifest, hashes, schemas checked), with the checked manifest.
  *
  * Rendering reads no clock and no environment: the same input gives the same bytes.
  */
