@@ -24,13 +24,12 @@
  * object itself is added or removed, only when they change on an object that stays.
  */
 import { z } from "zod";
-import { OBJECT_KINDS } from "./choices.js";
+import { OBJECT_KINDS, type ObjectKind } from "./choices.js";
 
-export { OBJECT_KINDS };
+export { OBJECT_KINDS, type ObjectKind };
 
 /** Every kind of catalog object the diff reports, and the expectation can count or forbid. */
 export const ObjectKindSchema = z.enum(OBJECT_KINDS);
-export type ObjectKind = z.infer<typeof ObjectKindSchema>;
 
 export const EXPECTED_DELTA_KIND = "expected-delta";
 export const EXPECTED_DELTA_FORMAT_VERSION = 1;
