@@ -155,3 +155,17 @@ export function renderReport({ run, pairs, notesDir }) {
   }
   return `${lines.join("\n").trimEnd()}\n`;
 }
+
+/**
+ * A pair's contenders as report rows, each with its ratio to the baseline's median when a
+ * baseline is given.
+ */
+export function contenderRows(contenders, results, baseline) {
+  return contenders.map((contender) => ({
+    label: contender.id,
+    command: contender.show,
+    role: contender.role,
+    stats: results[contender.id],
+    ...(baseline ? { ratio: results[contender.id].median / baseline.median } : {}),
+  }));
+}

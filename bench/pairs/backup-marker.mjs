@@ -1,9 +1,11 @@
 // backup-marker create against pg_dump -Fc followed by sha256sum, on a database whose custom-format
 // dump is at least --backup-mb (default 200) MiB.
+
 import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { alternate, combine, median, pairedRatio } from "../lib/measure.mjs";
+import { contenderRows } from "../lib/report.mjs";
 
 const DATABASE = "backup_data";
 
@@ -105,13 +107,7 @@ export default {
         `Database \`${DATABASE}\`: one table of base64 text made from sha256 digests (barely compressible), ${rows.toLocaleString("en")} rows, ${(tableBytes / 2 ** 20).toFixed(1)} MiB on disk, loaded in ${loadSeconds.toFixed(1)} s; the custom-format archive is ${(archiveBytes / 2 ** 20).toFixed(1)} MiB (${archiveBytes.toLocaleString("en")} bytes; backup-marker's: ${lastMarker.size.toLocaleString("en")} bytes).`,
         `${runs} rounds, alternating, after one untimed warm-up dump (pg_dump -Fc + sha256sum). Both use the same pg_dump binary (${ctx.pgDump}); the baseline's time is pg_dump's plus sha256sum's (medians ${part(0).toFixed(2)} s + ${part(1).toFixed(2)} s), its peak RSS the larger of the two. backup-marker's peak RSS is the larger of node and the pg_dump it runs.`,
       ],
-      contenders: contenders.map((contender) => ({
-        label: contender.id,
-        command: contender.show,
-        role: contender.role,
-        stats: results[contender.id],
-        ratio: results[contender.id].median / theirs.median,
-      })),
+      contenders: contenderRows(contenders, results, theirs),
       targets: [
         {
           what: `backup-marker create median wall time / (pg_dump -Fc + sha256sum)'s, archive ≥ 200 MB`,

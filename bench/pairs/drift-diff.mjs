@@ -1,8 +1,10 @@
 // drift-diff alone on two N-table snapshots (1% of the tables changed): the CLI end to end, and
 // the library's diff() on parsed snapshots as a secondary figure.
+
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { alternate, median } from "../lib/measure.mjs";
+import { contenderRows } from "../lib/report.mjs";
 
 export default {
   id: "drift-diff",
@@ -33,12 +35,7 @@ export default {
         `${runs} runs after one warm-up; text output to a pipe (exit 1: the snapshots differ).`,
         `In process (\`bench/helpers/diff-in-process.mjs\`, one fresh node process): reading and validating both files (JSON.parse + the zod schema) took ${inProcess.readSeconds.toFixed(2)} s; then \`diff()\` 11 times: median ${diffMedian.toFixed(3)} s (min ${Math.min(...inProcess.diffSeconds).toFixed(3)} s).`,
       ],
-      contenders: contenders.map((contender) => ({
-        label: contender.id,
-        command: contender.show,
-        role: contender.role,
-        stats: results[contender.id],
-      })),
+      contenders: contenderRows(contenders, results),
       targets: [
         {
           what: "`drift-diff` CLI end to end, median wall time",

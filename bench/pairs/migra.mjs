@@ -1,6 +1,8 @@
 // catalog-snapshot + drift-diff against @pgkit/migra on the same two databases (N tables, 1% changed).
+
 import { join } from "node:path";
 import { alternate, combine, median, pairedRatio } from "../lib/measure.mjs";
+import { contenderRows } from "../lib/report.mjs";
 
 export default {
   id: "migra",
@@ -110,13 +112,7 @@ export default {
         `${runs} rounds, alternating, after one warm-up of the pipelines; migra in the first ${migraRuns} rounds without a warm-up of its own (one run takes about as long as all the others' runs together; the pipelines' warm-up has read the same two catalogs).`,
         `CLI pipeline stages (medians): snapshot before ${median(stages["snapshot before"]).toFixed(2)} s, snapshot after ${median(stages["snapshot after"]).toFixed(2)} s, drift-diff ${median(stages["drift-diff"]).toFixed(2)} s; the pipeline's peak RSS is the largest of its three processes.`,
       ],
-      contenders: contenders.map((contender) => ({
-        label: contender.id,
-        command: contender.show,
-        role: contender.role,
-        stats: results[contender.id],
-        ratio: results[contender.id].median / theirs.median,
-      })),
+      contenders: contenderRows(contenders, results, theirs),
       targets: [
         {
           what: "catalog-snapshot ×2 + drift-diff (three CLIs in a row) median wall time / migra's",

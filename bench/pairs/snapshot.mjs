@@ -1,7 +1,9 @@
 // catalog-snapshot against pg_dump --schema-only and @pgkit/schemainspect, on the N-table schema.
+
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { alternate, pairedRatio } from "../lib/measure.mjs";
+import { contenderRows } from "../lib/report.mjs";
 
 const RSS_TARGET_MIB = 300 / 1.048576; // 300 MB
 
@@ -61,13 +63,7 @@ export default {
         `${runs} rounds, alternating, after one warm-up of catalog-snapshot and pg_dump; schemainspect in the first ${inspectRuns} rounds, without a warm-up of its own (the others' warm-up has read the same catalog).`,
         `Output: catalog-snapshot ${bytes(snapshotOut)} bytes of JSON, pg_dump ${bytes(dumpOut)} bytes of SQL, schemainspect ${bytes(inspectOut)} bytes of JSON. All connect over TCP to the same server; the password comes from PGPASSWORD (schemainspect: in its URL).`,
       ],
-      contenders: contenders.map((contender) => ({
-        label: contender.id,
-        command: contender.show,
-        role: contender.role,
-        stats: results[contender.id],
-        ratio: results[contender.id].median / dump.median,
-      })),
+      contenders: contenderRows(contenders, results, dump),
       targets: [
         {
           what: "catalog-snapshot median wall time / pg_dump's",

@@ -1,9 +1,11 @@
 // sql-lint against squawk on the same 20,000-statement artifact (no server: linting is offline).
+
 import { createHash } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { lintArtifact } from "../lib/artifacts.mjs";
 import { alternate, median, pairedRatio } from "../lib/measure.mjs";
+import { contenderRows } from "../lib/report.mjs";
 
 const STATEMENTS = 20_000;
 
@@ -103,13 +105,7 @@ export default {
         `${runs} rounds, alternating, after one warm-up of each. Output goes to a pipe.`,
         `Where a cold sql-lint process spends its CPU (\`bench/helpers/sql-lint-phases.mjs\`, medians of 3 fresh processes): process start ${phase("processStartMs")} ms, imports (zod, yargs, the libpg-query WebAssembly, sql-lint) ${phase("importMs")} ms, libpg-query's \`parse\` of the whole file alone (its JSON tree is ${phaseRuns[0].parseTreeJsonChars.toLocaleString("en")} characters) ${phase("parserOnlyColdMs")} ms, then \`lint()\` (its own parse, lexing, facts, derived delta, rules, report) ${phase("lintAfterThatMs")} ms.`,
       ],
-      contenders: contenders.map((contender) => ({
-        label: contender.id,
-        command: contender.show,
-        role: contender.role,
-        stats: results[contender.id],
-        ratio: results[contender.id].median / squawk.median,
-      })),
+      contenders: contenderRows(contenders, results, squawk),
       targets: [
         {
           what: "sql-lint median wall time / squawk's",

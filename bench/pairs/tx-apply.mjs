@@ -1,11 +1,13 @@
 // tx-apply against psql -1 -v ON_ERROR_STOP=1 -f on the same 1,000-statement artifact; every run
 // on a fresh database, checked afterwards (all tables committed).
+
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { applyArtifact } from "../lib/artifacts.mjs";
 import { alternate, median, pairedRatio } from "../lib/measure.mjs";
+import { contenderRows } from "../lib/report.mjs";
 
 const STATEMENTS = 1000;
 const ROLE = "bench_applier";
@@ -129,13 +131,7 @@ export default {
           `${runs} rounds, alternating, after one warm-up of each.`,
           `tx-apply's own log, medians: connect ${phase("connectMs").toFixed(1)} ms, guards ${phase("guardsMs").toFixed(1)} ms, statements ${phase("statementsMs").toFixed(1)} ms, COMMIT ${phase("commitMs").toFixed(1)} ms, inside \`apply()\` ${phase("totalMs").toFixed(1)} ms; the rest of its wall time is node start-up, module loading and writing the log.`,
         ],
-        contenders: contenders.map((contender) => ({
-          label: contender.id,
-          command: contender.show,
-          role: contender.role,
-          stats: results[contender.id],
-          ratio: results[contender.id].median / theirs.median,
-        })),
+        contenders: contenderRows(contenders, results, theirs),
         targets: [
           {
             what: "tx-apply median wall time / psql's",
