@@ -89,6 +89,8 @@ select c.oid, n.nspname as schema, c.relname as name, c.relkind as kind, c.relpe
 export const columnsQuery = `
 select a.attrelid as table_oid, a.attnum as position, a.attname as name,
        format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
+       a.atttypid as type_oid, a.attcollation as collation_oid,
+       case when ty.typtype = 'b' and ty.typelem = 0 then ty.typcategory end as plain_category,
        a.attidentity as identity, a.attgenerated as generated_kind,
        case when a.attcollation <> 0 and a.attcollation <> ty.typcollation then
          (select case when co.collnamespace = 'pg_catalog'::regnamespace then co.collname::text
@@ -101,9 +103,15 @@ select a.attrelid as table_oid, a.attnum as position, a.attname as name,
   join pg_type ty on ty.oid = a.atttypid
  where ${tableFilter} and a.attnum > 0 and not a.attisdropped`;
 
-/** Column defaults and generation expressions (pg_attrdef), attached to the columns by position. */
+/**
+ * Column defaults and generation expressions (pg_attrdef), attached to the columns by position.
+ * Only an expression that refers to columns (a Var node: generation expressions) needs its table
+ * for deparsing; for the others relid 0 prints the same text without opening the table, which in
+ * a fresh backend costs five times as much as the deparsing.
+ */
 export const defaultsQuery = `
-select d.adrelid as table_oid, d.adnum as position, pg_get_expr(d.adbin, d.adrelid) as expression
+select d.adrelid as table_oid, d.adnum as position,
+       pg_get_expr(d.adbin, case when strpos(d.adbin::text, '{VAR ') > 0 then d.adrelid else 0 end) as expression
   from pg_attrdef d
   join pg_class c on c.oid = d.adrelid
  where ${tableFilter}`;
@@ -114,9 +122,17 @@ select d.adrelid as table_oid, d.adnum as position, pg_get_expr(d.adbin, d.adrel
  * NOT NULL rows (contype 'n', PostgreSQL 18) are reported as the column's notNull only; clones
  * that partitions inherit (conparentid <> 0) belong to the parent's constraint.
  */
-export const constraintsQuery = `
-select co.conrelid as table_oid, co.conname as name, co.contype as type,
-       pg_get_constraintdef(co.oid) as definition, co.conkey as key,
+export function constraintsQuery(versionNum: number): string {
+  // Composed on the client (definitions.ts) unless one of these applies; null definition = composed.
+  const special = [
+    "co.contype not in ('p', 'u', 'f')",
+    ...(versionNum >= 150000 ? ["co.confdelsetcols is not null"] : []),
+    // Temporal keys (WITHOUT OVERLAPS, PERIOD) and NOT ENFORCED arrived in 18.
+    ...(versionNum >= 180000 ? ["co.conperiod", "not co.conenforced"] : []),
+  ].join(" or ");
+  return `
+select co.oid, co.conrelid as table_oid, co.conname as name, co.contype as type,
+       case when ${special} then pg_get_constraintdef(co.oid) end as definition, co.conkey as key,
        co.condeferrable as deferrable, co.condeferred as initially_deferred, co.convalidated as validated,
        co.confrelid as ref_oid, co.confkey as ref_key,
        co.confupdtype as on_update, co.confdeltype as on_delete, co.confmatchtype as match,
@@ -124,20 +140,59 @@ select co.conrelid as table_oid, co.conname as name, co.contype as type,
   from pg_constraint co
   join pg_class c on c.oid = co.conrelid
  where ${tableFilter} and co.contype in ('p', 'f', 'u', 'c', 'x', 't') and co.conparentid = 0`;
+}
 
 /** Indexes attached to a partitioned parent's index are clones, like the constraints above. */
 export function indexesQuery(versionNum: number): string {
   // UNIQUE NULLS NOT DISTINCT arrived in 15.
   const nullsNotDistinct = versionNum >= 150000 ? "i.indnullsnotdistinct" : "false";
   return `
-select i.indrelid as table_oid, i.indexrelid as oid, ic.relname as name, pg_get_indexdef(i.indexrelid) as definition,
+select i.indrelid as table_oid, i.indexrelid as oid, ic.relname as name,
+       case when i.indexprs is not null or i.indpred is not null or ic.reloptions is not null
+                 or am.amname not in ('btree', 'hash')
+            then pg_get_indexdef(i.indexrelid) end as definition,
        i.indisunique as unique, i.indisprimary as primary, i.indisvalid as valid,
-       ${nullsNotDistinct} as nulls_not_distinct
+       ${nullsNotDistinct} as nulls_not_distinct,
+       am.amname as am, ic.relkind = 'I' as partitioned, i.indnkeyatts as key_count, i.indkey::text as key,
+       i.indclass::text as opclasses, i.indcollation::text as collations, i.indoption::text as options
   from pg_index i
   join pg_class c on c.oid = i.indrelid
   join pg_class ic on ic.oid = i.indexrelid
+  join pg_am am on am.oid = ic.relam
  where ${tableFilter} and not ic.relispartition`;
 }
+
+/**
+ * What definitions.ts needs from the server, in one round trip: the keywords quote_identifier
+ * quotes, the default operator classes of btree and hash (with whether their family has an
+ * options support function: 5 for btree, 3 for hash), and the implicit binary-coercible casts.
+ * Oids as int8: json_build_object prints an oid as a string.
+ */
+export const definitionFactsQuery = `
+select array(select word::text from pg_get_keywords() where catcode <> 'U') as keywords,
+       (select coalesce(json_agg(json_build_object(
+                  'oid', oc.oid::int8, 'am', am.amname, 'inputType', oc.opcintype::int8,
+                  'pseudoInput', case when ty.typtype = 'p' then ty.typname::text end,
+                  'inputCategory', ty.typcategory, 'inputPreferred', ty.typispreferred,
+                  'hasOptions', exists (select from pg_amproc ap
+                                         where ap.amprocfamily = oc.opcfamily
+                                           and ap.amprocnum = case am.amname when 'btree' then 5 else 3 end))), '[]')
+          from pg_opclass oc join pg_am am on am.oid = oc.opcmethod join pg_type ty on ty.oid = oc.opcintype
+         where oc.opcdefault and am.amname in ('btree', 'hash')) as default_opclasses,
+       (select coalesce(json_agg(json_build_object('source', ca.castsource::int8, 'target', ca.casttarget::int8)), '[]')
+          from pg_cast ca where ca.castmethod = 'b' and ca.castcontext = 'i') as binary_casts`;
+
+/**
+ * The server's own text for the indexes ($1) and constraints ($2) definitions.ts did not compose.
+ * Joined with unnest rather than `= any`: with thousands of oids, `= any` compares each catalog row
+ * with the whole array.
+ */
+export const serverDefinitionsQuery = `
+select 'i' as kind, i.indexrelid as oid, pg_get_indexdef(i.indexrelid) as definition
+  from unnest($1::oid[]) o(oid) join pg_index i on i.indexrelid = o.oid
+union all
+select 'c', co.oid, pg_get_constraintdef(co.oid)
+  from unnest($2::oid[]) o(oid) join pg_constraint co on co.oid = o.oid`;
 
 /** Names of relations outside the scope that foreign keys reference ($1: their oids). */
 export const referencedRelationsQuery = `
