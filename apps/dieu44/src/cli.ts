@@ -8,6 +8,7 @@
 import { relative } from "node:path";
 import { parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, runCli } from "@dieu44/plumbing/exit";
+import { importPg } from "@dieu44/plumbing/pg-import";
 import yargs, { hideBin } from "@dieu44/plumbing/yargs";
 import type { ProcedureMode, ProcedureResult } from "@dieu44/report-render/schema";
 import type { Argv } from "yargs";
@@ -56,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   // so that --help and usage errors answer at once.
   const runMode = (mode: ProcedureMode) => async (args: Awaited<ReturnType<typeof procedureOptions>["argv"]>) => {
     const [{ runProcedure }, { toJsonText, writeOut }] = await Promise.all([
-      import("./procedure.js"),
+      importPg(() => import("pg")).then(() => import("./procedure.js")),
       import("@dieu44/plumbing/json-io"),
     ]);
     const outcome = await runProcedure({
@@ -84,7 +85,10 @@ async function main(argv: string[]): Promise<number> {
       "the procedure on a throwaway embedded PostgreSQL: BLOCKED as directus, then PASS as workflow_admin",
       (y) => y.option("out", { type: "string", default: "evidence", describe: "folder for both evidence folders" }),
       async (args) => {
-        const [{ runDemo }, { writeOut }] = await Promise.all([import("./demo.js"), import("@dieu44/plumbing/json-io")]);
+        const [{ runDemo }, { writeOut }] = await Promise.all([
+          importPg(() => import("pg")).then(() => import("./demo.js")),
+          import("@dieu44/plumbing/json-io"),
+        ]);
         const demo = await runDemo({ outDir: args.out, log: logLine });
         await writeOut(summarizeDemo(demo));
         exitCode = demo.asExpected ? ExitCode.Passed : ExitCode.CheckFailed;

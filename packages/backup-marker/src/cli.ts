@@ -1,8 +1,12 @@
 /** The backup-marker command line: create, verify, register. */
 import { parseCommandLine, protectStdinDash } from "@dieu44/plumbing/cli-args";
 import { ExitCode, runCli } from "@dieu44/plumbing/exit";
+import { importPg } from "@dieu44/plumbing/pg-import";
 import yargs, { hideBin } from "@dieu44/plumbing/yargs";
 import type { OutputFormat } from "./commands.js";
+
+/** The commands load once one is chosen (with pg: see importPg), so --help answers at once. */
+const loadCommands = () => importPg(() => import("pg")).then(() => import("./commands.js"));
 
 const TOOL = "backup-marker";
 
@@ -29,7 +33,7 @@ async function main(): Promise<number> {
           .option("pg-dump", { type: "string", describe: "pg_dump binary (default: pg_dump on PATH)" })
           .option("progress", { type: "boolean", describe: "bytes written on stderr (default: when stderr is a terminal)" }),
       (argv) => {
-        result = import("./commands.js").then((commands) => commands.create(argv));
+        result = loadCommands().then((commands) => commands.create(argv));
       },
     )
     .command(
@@ -58,7 +62,7 @@ async function main(): Promise<number> {
             describe: "record the result in the marker file (--no-write: leave it)",
           }),
       (argv) => {
-        result = import("./commands.js").then((commands) => commands.verify(argv));
+        result = loadCommands().then((commands) => commands.verify(argv));
       },
     )
     .command(
@@ -74,7 +78,7 @@ async function main(): Promise<number> {
           .option("url", { alias: "dsn", type: "string", describe: "the backed-up database: server facts are read from it" })
           .option("out-dir", { type: "string", describe: "where to write the marker (default: current directory)" }),
       (argv) => {
-        result = import("./commands.js").then((commands) => commands.register(argv));
+        result = loadCommands().then((commands) => commands.register(argv));
       },
     )
     .demandCommand(1, "give a command: create, verify or register")

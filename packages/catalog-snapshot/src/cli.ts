@@ -6,6 +6,7 @@
  */
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
+import { importPg } from "@dieu44/plumbing/pg-import";
 import yargs, { hideBin } from "@dieu44/plumbing/yargs";
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS } from "./defaults.js";
 
@@ -91,7 +92,7 @@ await runCli(TOOL, async () => {
   // Loaded once the arguments parsed, so that --help and usage errors do not pay for pg. The
   // snapshot module, not the index: the CLI has no use for zod, which is slow to load.
   const [{ snapshot }, { writeJsonDocument }, { createProgress }] = await Promise.all([
-    import("./snapshot.js"),
+    importPg(() => import("pg")).then(() => import("./snapshot.js")),
     import("./output.js"),
     import("@dieu44/plumbing/progress"),
   ]);

@@ -7,27 +7,15 @@ import { setFlagsFromString } from "node:v8";
 // statements). Set before the parser module is loaded; the library itself leaves V8 alone.
 setFlagsFromString("--liftoff-only");
 
-// pg checks at load time whether it runs in a Cloudflare Worker: by navigator.userAgent, or, where
-// there is no navigator (Node 20; Node 21 and later have one), by constructing a fetch Response,
-// which loads Node's whole bundled fetch implementation (undici) for nothing. A navigator like
-// Node 21's answers the question; it exists only while pg loads.
-async function loadPg() {
-  const stubNavigator = globalThis.navigator === undefined;
-  if (stubNavigator) globalThis.navigator = { userAgent: `Node.js/${process.versions.node.split(".")[0]}` };
-  try {
-    await import("pg");
-  } finally {
-    if (stubNavigator) delete globalThis.navigator;
-  }
-}
-
 // An apply needs the parser and pg: start reading and compiling the parser's WebAssembly now, in
 // the background, so that it overlaps the rest of the start-up instead of following it. Printing
 // the usage needs neither, and is not made to wait for them.
 const usageOnly = process.argv.slice(2).some((arg) => arg === "--help" || arg === "-h");
 if (!usageOnly) {
   const parser = import("@dieu44/sql-lint/script");
-  await loadPg();
+  // pg through importPg: without its Cloudflare probe, which would load undici.
+  const { importPg } = await import("@dieu44/plumbing/pg-import");
+  await importPg(() => import("pg"));
   await parser;
 }
 await import("../dist/cli.js");
