@@ -19,7 +19,7 @@ function loadsUndici(viaImportPg: boolean): boolean {
 
 describe("importPg", () => {
   it("loads pg without Node's bundled fetch (undici) and leaves no navigator behind on Node 20", async () => {
-    const hadNavigator = "navigator" in globalThis && globalThis.navigator !== undefined;
+    const hadNavigator = (globalThis as { navigator?: unknown }).navigator !== undefined;
     let seen: unknown;
     const pg = await importPg(async () => {
       seen = (globalThis as { navigator?: { userAgent: string } }).navigator?.userAgent;
