@@ -116,35 +116,57 @@ export function computeFingerprint(doc: Omit<CatalogSnapshot, "fingerprint"> | C
   return fingerprintOf(doc, canonicalJson);
 }
 
-/**
- * The JSON text of each top-level list element hashed by fingerprintOfBuiltDocument, kept while
- * the element lives: the compact writer prints the same text, so a large snapshot is serialized
- * once, not twice. (A built snapshot is never modified afterwards: its fingerprint would be
- * wrong too.)
- */
-const builtElementTexts = new WeakMap<object, string>();
+/** Elements of a top-level list serialised per JSON.stringify call, by the fingerprint and the writer alike. */
+export const ELEMENTS_PER_PIECE = 256;
 
-/** JSON.stringify(value), reusing the text the fingerprint already made of that element. */
-export function elementJson(value: unknown): string {
-  const cached = value !== null && typeof value === "object" ? builtElementTexts.get(value) : undefined;
-  return cached ?? JSON.stringify(value) ?? "null";
+/**
+ * The JSON text of each top-level list of a document fingerprintOfBuiltDocument hashed, as pieces
+ * of ELEMENTS_PER_PIECE elements (the elements' JSON joined by ","), kept while the list lives:
+ * the compact writer prints the same pieces, so a large snapshot is serialised once, not twice.
+ * Pieces rather than one text per element: a piece of a large snapshot is several hundred
+ * kilobytes, which V8 allocates outside the young generation, so the collector never copies it.
+ * (A built snapshot is never modified afterwards: its fingerprint would be wrong too.)
+ */
+const builtListPieces = new WeakMap<readonly unknown[], string[]>();
+
+/** The pieces of `list` (see builtListPieces): cached when the fingerprint made them, else made now. */
+export function listPieces(list: readonly unknown[]): string[] {
+  return builtListPieces.get(list) ?? piecesOf(list);
+}
+
+function piecesOf(list: readonly unknown[]): string[] {
+  const pieces: string[] = [];
+  for (let start = 0; start < list.length; start += ELEMENTS_PER_PIECE) {
+    // "[a,b]" without its brackets is "a,b": JSON.stringify's own text of those elements.
+    pieces.push(JSON.stringify(list.slice(start, start + ELEMENTS_PER_PIECE)).slice(1, -1));
+  }
+  return pieces;
 }
 
 /**
  * The fingerprint of a document this package built itself: its nested objects are canonical by
- * construction (a test checks that), so each element is hashed as JSON.stringify prints it.
+ * construction (a test checks that), so each list is hashed as JSON.stringify prints it.
  */
 export function fingerprintOfBuiltDocument(doc: Omit<CatalogSnapshot, "fingerprint">): string {
-  return fingerprintOf(doc, (value) => {
-    const text = JSON.stringify(value) ?? "null";
-    if (value !== null && typeof value === "object") builtElementTexts.set(value, text);
-    return text;
-  });
+  return fingerprintOf(
+    doc,
+    (value) => JSON.stringify(value) ?? "null",
+    (list) => {
+      const pieces = piecesOf(list);
+      builtListPieces.set(list, pieces);
+      return pieces;
+    },
+  );
 }
 
+/**
+ * `listJson`: the canonical JSON of a list's elements, joined by "," in pieces (their concatenation
+ * with "," is the list's text without brackets); by default one element per piece.
+ */
 function fingerprintOf(
   doc: Omit<CatalogSnapshot, "fingerprint"> | CatalogSnapshot,
   elementJson: (value: unknown) => string,
+  listJson: (list: readonly unknown[]) => string[] = (list) => list.map(elementJson),
 ): string {
   const { server: _server, fingerprint: _fingerprint, ...content } = doc as CatalogSnapshot;
   const record = content as unknown as Record<string, unknown>;
@@ -159,7 +181,11 @@ function fingerprintOf(
     first = false;
     if (Array.isArray(value)) {
       hash.update("[");
-      for (let i = 0; i < value.length; i += 1) hash.update(`${i > 0 ? "," : ""}${elementJson(value[i])}`);
+      const pieces = listJson(value);
+      for (let i = 0; i < pieces.length; i += 1) {
+        if (i > 0) hash.update(",");
+        hash.update(pieces[i] as string);
+      }
       hash.update("]");
     } else {
       hash.update(elementJson(value));

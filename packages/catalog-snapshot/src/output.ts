@@ -7,12 +7,9 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { InputError } from "@dieu44/plumbing/exit";
-import { elementJson } from "./fingerprint.js";
+import { ELEMENTS_PER_PIECE, listPieces } from "./fingerprint.js";
 
 const INDENT = "  ";
-
-/** Elements of a top-level list printed per JSON.stringify call: few calls, pieces of about a megabyte. */
-const ELEMENTS_PER_PIECE = 256;
 
 /**
  * Pretty JSON of consecutive elements of a top-level list, as they appear in the document (each
@@ -66,11 +63,10 @@ export function* compactJsonTextPieces(doc: object): Generator<string> {
     const separator = m < members.length - 1 ? "," : "";
     if (Array.isArray(value) && value.length > 0) {
       yield `${JSON.stringify(key)}:[`;
-      for (let start = 0; start < value.length; start += ELEMENTS_PER_PIECE) {
-        const end = Math.min(start + ELEMENTS_PER_PIECE, value.length);
-        const texts: string[] = [];
-        for (let i = start; i < end; i += 1) texts.push(elementJson(value[i]));
-        yield `${texts.join(",")}${end < value.length ? "," : ""}`;
+      const pieces = listPieces(value);
+      for (let i = 0; i < pieces.length; i += 1) {
+        if (i > 0) yield ",";
+        yield pieces[i] as string;
       }
       yield `]${separator}`;
     } else {
