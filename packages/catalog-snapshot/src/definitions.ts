@@ -7,10 +7,11 @@
  * 10,000 tables). For the plain cases the text is fully determined by the structured fields this
  * package reads anyway, so it is composed here by the same rules as PostgreSQL's ruleutils.c
  * (pg_get_indexdef_worker, pg_get_constraintdef_worker, quote_identifier). Anything else (an
- * expression or partial index, storage options, a non-default operator class or collation, an
- * access method other than btree or hash, a temporal or NOT ENFORCED key, ON DELETE SET NULL
- * (columns), a CHECK, an exclusion constraint...) returns null and the server's own function is
- * called for it. A test compares every composed text with the server's on PostgreSQL 15 and 18.
+ * expression or partial index, storage or operator class options, a non-default operator class or
+ * collation, a domain column, an access method other than btree or hash, a temporal or NOT
+ * ENFORCED key, ON DELETE SET NULL (columns), a CHECK, an exclusion constraint...) returns null
+ * and the server's own function is called for it. Two tests (definitions.test.ts and the wider
+ * definitions-review.test.ts) compare every text with the server's on PostgreSQL 15 and 18.
  */
 
 /** What the server says about identifiers and operator classes, read once per snapshot. */
@@ -27,8 +28,6 @@ export interface DefinitionFacts {
     /** typcategory and typispreferred of its input type. */
     inputCategory: string;
     inputPreferred: boolean;
-    /** Its family has an options support function, so a column may carry opclass options. */
-    hasOptions: boolean;
   }[];
   /** Implicit binary-coercible casts (pg_cast castmethod 'b', castcontext 'i'). */
   binaryCasts: { source: number; target: number }[];
@@ -37,6 +36,7 @@ export interface DefinitionFacts {
 /** A column as the composition needs it: name, type oid, collation oid, and its category if its type is plain. */
 export interface ColumnFacts {
   name: string;
+  /** atttypid; 0 for a domain (GetDefaultOpClass looks through domains: left to the server). */
   typeOid: number;
   collationOid: number;
   /**
@@ -114,7 +114,7 @@ export class DefinitionComposer {
       chosen = this.defaultOpclass(am, column);
       this.defaultFor.set(key, chosen);
     }
-    return chosen !== null && chosen.oid === opclass && !chosen.hasOptions;
+    return chosen !== null && chosen.oid === opclass;
   }
 
   /**
@@ -198,7 +198,8 @@ export class DefinitionComposer {
     const keyText = this.columnList(key, columns);
     if (keyText === null) return null;
     let text = type === "primary_key" ? "PRIMARY KEY " : "UNIQUE ";
-    if (index.nullsNotDistinct) text += "NULLS NOT DISTINCT ";
+    // Printed for UNIQUE only: a primary key on a NULLS NOT DISTINCT index (possible up to 15) shows none.
+    if (type === "unique" && index.nullsNotDistinct) text += "NULLS NOT DISTINCT ";
     text += `(${keyText})`;
     if (index.key.length > index.keyCount) {
       const include = this.columnList(index.key.slice(index.keyCount), columns);

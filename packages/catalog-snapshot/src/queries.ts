@@ -89,7 +89,8 @@ select c.oid, n.nspname as schema, c.relname as name, c.relkind as kind, c.relpe
 export const columnsQuery = `
 select a.attrelid as table_oid, a.attnum as position, a.attname as name,
        format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
-       a.atttypid as type_oid, a.attcollation as collation_oid,
+       -- 0 for a domain: GetDefaultOpClass looks through it to the base type, which is left to the server.
+       case when ty.typtype = 'd' then 0 else a.atttypid end as type_oid, a.attcollation as collation_oid,
        case when ty.typtype = 'b' and ty.typelem = 0 then ty.typcategory end as plain_category,
        a.attidentity as identity, a.attgenerated as generated_kind,
        case when a.attcollation <> 0 and a.attcollation <> ty.typcollation then
@@ -150,6 +151,8 @@ export function indexesQuery(versionNum: number): string {
 select i.indrelid as table_oid, i.indexrelid as oid, ic.relname as name,
        case when i.indexprs is not null or i.indpred is not null or ic.reloptions is not null
                  or am.amname not in ('btree', 'hash')
+                 -- operator class options on a column (the opclass is then always printed)
+                 or exists (select from pg_attribute ia where ia.attrelid = i.indexrelid and ia.attoptions is not null)
             then pg_get_indexdef(i.indexrelid) end as definition,
        i.indisunique as unique, i.indisprimary as primary, i.indisvalid as valid,
        ${nullsNotDistinct} as nulls_not_distinct,
@@ -164,8 +167,7 @@ select i.indrelid as table_oid, i.indexrelid as oid, ic.relname as name,
 
 /**
  * What definitions.ts needs from the server, in one round trip: the keywords quote_identifier
- * quotes, the default operator classes of btree and hash (with whether their family has an
- * options support function: 5 for btree, 3 for hash), and the implicit binary-coercible casts.
+ * quotes, the default operator classes of btree and hash, and the implicit binary-coercible casts.
  * Oids as int8: json_build_object prints an oid as a string.
  */
 export const definitionFactsQuery = `
@@ -173,10 +175,7 @@ select array(select word::text from pg_get_keywords() where catcode <> 'U') as k
        (select coalesce(json_agg(json_build_object(
                   'oid', oc.oid::int8, 'am', am.amname, 'inputType', oc.opcintype::int8,
                   'pseudoInput', case when ty.typtype = 'p' then ty.typname::text end,
-                  'inputCategory', ty.typcategory, 'inputPreferred', ty.typispreferred,
-                  'hasOptions', exists (select from pg_amproc ap
-                                         where ap.amprocfamily = oc.opcfamily
-                                           and ap.amprocnum = case am.amname when 'btree' then 5 else 3 end))), '[]')
+                  'inputCategory', ty.typcategory, 'inputPreferred', ty.typispreferred)), '[]')
           from pg_opclass oc join pg_am am on am.oid = oc.opcmethod join pg_type ty on ty.oid = oc.opcintype
          where oc.opcdefault and am.amname in ('btree', 'hash')) as default_opclasses,
        (select coalesce(json_agg(json_build_object('source', ca.castsource::int8, 'target', ca.casttarget::int8)), '[]')
