@@ -294,8 +294,8 @@ EXCEPTION WHEN OTHERS THEN NULL;
 END $$;
 `;
 
-/** Temporal keys, NOT ENFORCED, and NOT VALID foreign keys on partitioned tables arrived in 18. */
-const FIXTURE_18_SQL = `
+/** Temporal keys (18; they need btree_gist, a contrib extension a server may lack). */
+const FIXTURE_18_TEMPORAL_SQL = `
 CREATE EXTENSION btree_gist SCHEMA ext;
 CREATE TABLE action.temporal (id int, valid daterange, ref int,
   CONSTRAINT temporal_pk PRIMARY KEY (id, valid WITHOUT OVERLAPS),
@@ -304,6 +304,10 @@ CREATE TABLE action.temporal (id int, valid daterange, ref int,
 CREATE TABLE action.temporal_child (id int, valid daterange, parent int,
   CONSTRAINT temporal_fk FOREIGN KEY (parent, PERIOD valid) REFERENCES action.temporal (id, PERIOD valid)
 );
+`;
+
+/** NOT ENFORCED, and NOT VALID foreign keys on partitioned tables arrived in 18. */
+const FIXTURE_18_SQL = `
 ALTER TABLE action.refs ADD CONSTRAINT fk_not_enforced FOREIGN KEY (r) REFERENCES action.t NOT ENFORCED;
 ALTER TABLE action.refs ADD CONSTRAINT fk_not_enforced_deferrable FOREIGN KEY (r) REFERENCES action.t
   ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED NOT ENFORCED;
@@ -319,7 +323,11 @@ describe.each(testServers().map((server) => [server.label, server] as const))("d
     database = await createDatabase(server, "defsreview");
     await query(server, FIXTURE_SQL, { database });
     if (server.major >= 15) await query(server, FIXTURE_15_SQL, { database });
-    if (server.major >= 18) await query(server, FIXTURE_18_SQL, { database });
+    if (server.major >= 18) {
+      await query(server, FIXTURE_18_SQL, { database });
+      const available = await query(server, "SELECT FROM pg_available_extensions WHERE name = 'btree_gist'", { database });
+      if (available.length > 0) await query(server, FIXTURE_18_TEMPORAL_SQL, { database });
+    }
     doc = await snapshot({ url: serverUrl(server, { database }), env: {} }, { schemas: SCHEMAS });
     client = new pg.Client({ connectionString: serverUrl(server, { database }) });
     await client.connect();
