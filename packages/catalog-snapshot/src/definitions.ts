@@ -11,7 +11,7 @@
  * collation, a domain column, an access method other than btree or hash, a temporal or NOT
  * ENFORCED key, ON DELETE SET NULL (columns), a CHECK, an exclusion constraint...) returns null
  * and the server's own function is called for it. Two tests (definitions.test.ts and the wider
- * definitions-review.test.ts) compare every text with the server's on PostgreSQL 15 and 18.
+ * definitions-fidelity.test.ts) compare every text with the server's on PostgreSQL 15 and 18.
  */
 
 /** What the server says about identifiers and operator classes, read once per snapshot. */

@@ -1,6 +1,6 @@
 /**
- * Review of the client-side composition of index and constraint definitions (definitions.ts):
- * a database full of the cases where the composed text could drift from the server's (quoting of
+ * Fidelity of the client-side composition of index and constraint definitions (definitions.ts),
+ * wide: a database full of the cases where the composed text could drift from the server's (quoting of
  * every keyword category and odd identifier, orderings, INCLUDE, collations, binary-coercible and
  * user-defined default operator classes, domains, partitioned tables and their partitions, every
  * foreign key action, deferrability, NOT VALID, USING INDEX, version-specific syntax), snapshotted
@@ -314,7 +314,7 @@ ALTER TABLE action.refs ADD CONSTRAINT fk_not_enforced_deferrable FOREIGN KEY (r
 ALTER TABLE action.parted ADD CONSTRAINT parted_fk_not_valid FOREIGN KEY (k) REFERENCES "left".t NOT VALID;
 `;
 
-describe.each(testServers().map((server) => [server.label, server] as const))("definitions review on %s", (_label, server) => {
+describe.each(testServers().map((server) => [server.label, server] as const))("definition fidelity on %s", (_label, server) => {
   let database: string;
   let doc: CatalogSnapshot;
   let client: pg.Client;
