@@ -67,6 +67,65 @@ export interface IndexStructure {
   nullsNotDistinct: boolean;
 }
 
+/** The row of definitionFactsQuery. */
+export interface DefinitionFactsRow {
+  keywords: string[];
+  default_opclasses: DefinitionFacts["defaultOpclasses"];
+  binary_casts: DefinitionFacts["binaryCasts"];
+}
+
+export function definitionFactsOf(row: DefinitionFactsRow): DefinitionFacts {
+  return { keywords: row.keywords, defaultOpclasses: row.default_opclasses, binaryCasts: row.binary_casts };
+}
+
+/** The composition's fields of a columnsQuery row. */
+export interface ColumnFactsRow {
+  name: string;
+  type_oid: number;
+  collation_oid: number;
+  plain_category: string | null;
+}
+
+export function columnFactsOf(row: ColumnFactsRow): ColumnFacts {
+  return { name: row.name, typeOid: row.type_oid, collationOid: row.collation_oid, plainCategory: row.plain_category };
+}
+
+/** The composition's fields of an indexesQuery row: vectors as their text ("1 2"), cheaper than arrays through pg's parser. */
+export interface IndexStructureRow {
+  name: string;
+  unique: boolean;
+  am: string;
+  partitioned: boolean;
+  key_count: number;
+  key: string;
+  opclasses: string;
+  collations: string;
+  options: string;
+  nulls_not_distinct: boolean;
+}
+
+export function indexStructureOf(row: IndexStructureRow, schema: string, table: string): IndexStructure {
+  return {
+    am: row.am,
+    collations: vectorOf(row.collations),
+    key: vectorOf(row.key),
+    keyCount: row.key_count,
+    name: row.name,
+    nullsNotDistinct: row.nulls_not_distinct,
+    opclasses: vectorOf(row.opclasses),
+    options: vectorOf(row.options),
+    partitioned: row.partitioned,
+    schema,
+    table,
+    unique: row.unique,
+  };
+}
+
+/** The numbers of an int2vector's or oidvector's text. */
+function vectorOf(text: string): number[] {
+  return text === "" ? [] : text.split(" ").map(Number);
+}
+
 type DefaultOpclass = DefinitionFacts["defaultOpclasses"][number];
 
 /** Polymorphic input types that any plain type matches: their opclasses make the default uncertain here. */

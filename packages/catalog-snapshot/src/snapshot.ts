@@ -24,10 +24,15 @@ import {
 } from "./defaults.js";
 import {
   type ColumnFacts,
+  type ColumnFactsRow,
   type ColumnsByPosition,
+  columnFactsOf,
   DefinitionComposer,
-  type DefinitionFacts,
+  type DefinitionFactsRow,
+  definitionFactsOf,
   type IndexStructure,
+  type IndexStructureRow,
+  indexStructureOf,
 } from "./definitions.js";
 import { compareText, fingerprintOfBuiltDocument } from "./fingerprint.js";
 import * as queries from "./queries.js";
@@ -412,19 +417,18 @@ async function readTablePartition(
   });
   progress.step();
 
-  await streamRows<{
-    table_oid: number;
-    position: number;
-    name: string;
-    type: string;
-    not_null: boolean;
-    identity: string;
-    generated_kind: string;
-    collation: string | null;
-    type_oid: number;
-    collation_oid: number;
-    plain_category: string | null;
-  }>(client, queries.columnsQuery, scope, (row) => {
+  await streamRows<
+    {
+      table_oid: number;
+      position: number;
+      name: string;
+      type: string;
+      not_null: boolean;
+      identity: string;
+      generated_kind: string;
+      collation: string | null;
+    } & ColumnFactsRow
+  >(client, queries.columnsQuery, scope, (row) => {
     const table = tablesByOid.get(row.table_oid);
     if (!table) return;
     let facts = columnsByTable.get(row.table_oid);
@@ -432,12 +436,7 @@ async function readTablePartition(
       facts = [];
       columnsByTable.set(row.table_oid, facts);
     }
-    facts[row.position] = {
-      name: row.name,
-      typeOid: row.type_oid,
-      collationOid: row.collation_oid,
-      plainCategory: row.plain_category,
-    };
+    facts[row.position] = columnFactsOf(row);
     table.columns.push({
       collation: row.collation,
       default: null,
@@ -522,23 +521,15 @@ async function readTablePartition(
   });
   progress.step();
 
-  await streamRows<{
-    table_oid: number;
-    oid: number;
-    name: string;
-    definition: string | null;
-    unique: boolean;
-    primary: boolean;
-    valid: boolean;
-    nulls_not_distinct: boolean;
-    am: string;
-    partitioned: boolean;
-    key_count: number;
-    key: string;
-    opclasses: string;
-    collations: string;
-    options: string;
-  }>(client, queries.indexesQuery(versionNum), scope, (row) => {
+  await streamRows<
+    {
+      table_oid: number;
+      oid: number;
+      definition: string | null;
+      primary: boolean;
+      valid: boolean;
+    } & IndexStructureRow
+  >(client, queries.indexesQuery(versionNum), scope, (row) => {
     const table = tablesByOid.get(row.table_oid);
     if (!table) return;
     const entry = {
@@ -554,20 +545,7 @@ async function readTablePartition(
     indexesByOid.set(row.oid, {
       entry,
       tableOid: row.table_oid,
-      structure: {
-        am: row.am,
-        collations: vectorOf(row.collations),
-        key: vectorOf(row.key),
-        keyCount: row.key_count,
-        name: row.name,
-        nullsNotDistinct: row.nulls_not_distinct,
-        opclasses: vectorOf(row.opclasses),
-        options: vectorOf(row.options),
-        partitioned: row.partitioned,
-        schema: table.schema,
-        table: table.name,
-        unique: row.unique,
-      },
+      structure: indexStructureOf(row, table.schema, table.name),
     });
   });
   progress.step();
@@ -581,11 +559,6 @@ async function readTablePartition(
     },
   );
   progress.step();
-}
-
-/** The numbers of an int2vector or oidvector's text ("1 2"): cheaper than an array's text through pg's parser. */
-function vectorOf(text: string): number[] {
-  return text === "" ? [] : text.split(" ").map(Number);
 }
 
 function namesAt(positions: readonly number[], columns: ColumnsByPosition<{ name: string }> | undefined): string[] {
@@ -928,16 +901,8 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   }
   schemas.sort(byName);
   const excluded = (await client.query(queries.extensionMembersQuery)).rows[0] as ExtensionMembers;
-  const facts = (await client.query(queries.definitionFactsQuery)).rows[0] as {
-    keywords: string[];
-    default_opclasses: DefinitionFacts["defaultOpclasses"];
-    binary_casts: DefinitionFacts["binaryCasts"];
-  };
-  const composer = new DefinitionComposer({
-    keywords: facts.keywords,
-    defaultOpclasses: facts.default_opclasses,
-    binaryCasts: facts.binary_casts,
-  });
+  const facts = (await client.query(queries.definitionFactsQuery)).rows[0] as DefinitionFactsRow;
+  const composer = new DefinitionComposer(definitionFactsOf(facts));
   progress.step();
 
   // The work as a queue of tasks that every connection pulls from until it is empty: a worker
