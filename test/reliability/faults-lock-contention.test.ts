@@ -75,10 +75,30 @@ async function otherSession(server: ServerInfo, database: string, sql: string) {
         await client.end();
       }
     },
-    async end(): Promise<void> {
-      await client.end().catch(() => undefined);
+    /** Runs `work` while the lock is held; a failure ends this session too, so the test never hangs on it. */
+    async during<T>(work: () => Promise<T>): Promise<T> {
+      try {
+        return await work();
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
     },
   };
+}
+
+/** How long a step of a dieu44 run took (ms), or -1 when it did not run. */
+function stepMs(
+  outcome: { result: { steps: { id: string; startedAt?: string | null; finishedAt?: string | null }[] } },
+  id: string,
+) {
+  const step = outcome.result.steps.find((entry) => entry.id === id);
+  return step?.startedAt && step.finishedAt ? Date.parse(step.finishedAt) - Date.parse(step.startedAt) : -1;
+}
+
+/** The backup marker a dieu44 run wrote at P2. */
+function backupMarker(evidenceDir: string): { status: string; failure: { message: string } | null } {
+  return JSON.parse(readFileSync(join(evidenceDir, "backup-marker.json"), "utf8"));
 }
 
 function applyArtifact(server: ServerInfo, database: string, bytes: Buffer, lockTimeout: string): Promise<ApplyLog> {
@@ -114,13 +134,7 @@ describe("fault: another session holds a lock the apply needs (tx-apply)", () =>
             database,
             "create table cutter_governance.registry_version (version_id bigint primary key)",
           );
-          let log: ApplyLog;
-          try {
-            log = await applyArtifact(server, database, REFERENCE_BYTES, `${lockTimeoutMs}ms`);
-          } catch (error) {
-            await other.end();
-            throw error;
-          }
+          const log = await other.during(() => applyArtifact(server, database, REFERENCE_BYTES, `${lockTimeoutMs}ms`));
           const blocked = log.statements.find((statement) => statement.status === "failed");
           const tablesWhileHeld = await targetTablesIn(serverUrl(server, { database }));
           const unharmed = await other.unharmed();
@@ -157,13 +171,7 @@ describe("fault: another session holds a lock the apply needs (tx-apply)", () =>
           database,
           "lock table cutter_governance.governance_law in access exclusive mode",
         );
-        let log: ApplyLog;
-        try {
-          log = await applyArtifact(server, database, WITH_PRODUCTION_FK, `${lockTimeoutMs}ms`);
-        } catch (error) {
-          await other.end();
-          throw error;
-        }
+        const log = await other.during(() => applyArtifact(server, database, WITH_PRODUCTION_FK, `${lockTimeoutMs}ms`));
         const blocked = log.statements.find((statement) => statement.status === "failed");
         const tables = await targetTablesIn(serverUrl(server, { database }));
         const run: Run = {
@@ -205,10 +213,7 @@ describe.skipIf(dumpableServers().length === 0)("fault: another session holds a 
         database,
         "create table cutter_governance.registry_namespace (namespace_id bigint primary key)",
       );
-      const outcome = await runAsWorkflowAdmin(server, database, planFor(database)).catch(async (error) => {
-        await other.end();
-        throw error;
-      });
+      const outcome = await other.during(() => runAsWorkflowAdmin(server, database, planFor(database)));
       const log = JSON.parse(readFileSync(join(outcome.evidenceDir, "apply-log.json"), "utf8")) as ApplyLog;
       const waitedMs = log.statements.find((statement) => statement.status === "failed")?.durationMs ?? -1;
       const unchanged = JSON.stringify(await catalogState(server, database)) === JSON.stringify(before);
@@ -250,21 +255,11 @@ describe.skipIf(dumpableServers().length === 0)("fault: another session holds a 
         database,
         "lock table cutter_governance.governance_article in access exclusive mode",
       );
-      const outcome = await runAsWorkflowAdmin(server, database, planFor(database)).catch(async (error) => {
-        await other.end();
-        throw error;
-      });
-      const stepMs = (id: string) => {
-        const step = outcome.result.steps.find((entry) => entry.id === id);
-        return step?.startedAt && step.finishedAt ? Date.parse(step.finishedAt) - Date.parse(step.startedAt) : -1;
-      };
+      const outcome = await other.during(() => runAsWorkflowAdmin(server, database, planFor(database)));
       const p1 = outcome.result.steps.find((step) => step.id === "P1_preflight");
       const p2 = outcome.result.steps.find((step) => step.id === "P2_fresh_backup");
-      const waitedMs = stepMs("P2_fresh_backup");
-      const marker = JSON.parse(readFileSync(join(outcome.evidenceDir, "backup-marker.json"), "utf8")) as {
-        status: string;
-        failure: { message: string } | null;
-      };
+      const waitedMs = stepMs(outcome, "P2_fresh_backup");
+      const marker = backupMarker(outcome.evidenceDir);
       const run: Run = {
         server: server.label,
         scenario:
@@ -279,7 +274,7 @@ describe.skipIf(dumpableServers().length === 0)("fault: another session holds a 
       expect(outcome.result.status).toBe("BLOCKED");
       expect(outcome.exitCode).toBe(1);
       expect(p1?.status).toBe("passed");
-      expect(stepMs("P1_preflight")).toBeLessThan(limits.apply);
+      expect(stepMs(outcome, "P1_preflight")).toBeLessThan(limits.apply);
       expect(p2?.status).toBe("failed");
       expect(outcome.result.verdict?.root_cause).toBe("fresh_backup_failed");
       expect(marker.failure?.message).toMatch(/LOCK TABLE cutter_governance\.governance_article/);
@@ -299,16 +294,9 @@ describe.skipIf(dumpableServers().length === 0)("fault: another session holds a 
       });
       const before = await catalogState(server, database);
       const other = await otherSession(server, database, "lock table public.busy in access exclusive mode");
-      const outcome = await runAsWorkflowAdmin(server, database, planFor(database)).catch(async (error) => {
-        await other.end();
-        throw error;
-      });
-      const p2 = outcome.result.steps.find((step) => step.id === "P2_fresh_backup");
-      const waitedMs = p2?.startedAt && p2.finishedAt ? Date.parse(p2.finishedAt) - Date.parse(p2.startedAt) : -1;
-      const marker = JSON.parse(readFileSync(join(outcome.evidenceDir, "backup-marker.json"), "utf8")) as {
-        status: string;
-        failure: { message: string } | null;
-      };
+      const outcome = await other.during(() => runAsWorkflowAdmin(server, database, planFor(database)));
+      const waitedMs = stepMs(outcome, "P2_fresh_backup");
+      const marker = backupMarker(outcome.evidenceDir);
       const unchanged = JSON.stringify(await catalogState(server, database)) === JSON.stringify(before);
       const run: Run = {
         server: server.label,
