@@ -2,16 +2,7 @@ import { existsSync } from "node:fs";
 import { availableMajors, startCluster } from "@dieu44/ephemeral-pg";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { clientTool, createRole, dumpableServers, query, serverUrl, testServers } from "./index.js";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { clientTool, createRole, dumpableServers, processAlive, query, serverUrl, testServers } from "./index.js";
 
 describe("test harness", () => {
   it("starts PostgreSQL 15 and 18 as separate clusters", () => {
@@ -52,10 +43,10 @@ describe("test harness", () => {
     expect(majors.length).toBeGreaterThan(0);
     const clusters = await Promise.all(majors.map((major) => startCluster({ major })));
     const seen = clusters.map((cluster) => ({ pid: cluster.pid, dir: cluster.dataDir }));
-    for (const cluster of clusters) expect(alive(cluster.pid)).toBe(true);
+    for (const cluster of clusters) expect(processAlive(cluster.pid)).toBe(true);
     await Promise.all(clusters.map((cluster) => cluster.stop()));
     for (const { pid, dir } of seen) {
-      expect(alive(pid)).toBe(false);
+      expect(processAlive(pid)).toBe(false);
       expect(existsSync(dir)).toBe(false);
     }
   });
@@ -69,11 +60,11 @@ describe("test harness", () => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
     const line = await new Promise<string>((resolve) => child.stdout.once("data", (data: Buffer) => resolve(data.toString())));
     const { pid, dir } = JSON.parse(line) as { pid: number; dir: string };
-    expect(alive(pid)).toBe(true);
+    expect(processAlive(pid)).toBe(true);
     child.kill("SIGKILL");
     const deadline = Date.now() + 20_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(alive(pid)).toBe(false);
+    while (processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(processAlive(pid)).toBe(false);
     while (existsSync(dir) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
     expect(existsSync(dir)).toBe(false);
   });

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { BackupMarker } from "@dieu44/backup-marker";
-import { bootstrapFixture, catalogState, dropDatabase, dumpableServers, query } from "@dieu44/test-harness";
+import { bootstrapFixture, catalogState, dropDatabase, dumpableServers, processAlive, query } from "@dieu44/test-harness";
 import { afterAll, describe, expect, it } from "vitest";
 import { median, round, runAsWorkflowAdmin, writePlan } from "./fault-support.js";
 import { recordCase } from "./record.js";
@@ -56,15 +56,6 @@ function childrenNamed(name: string, argument: string): number[] {
   return found;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function partialBytes(dir: string): number {
   const partial = readdirSync(dir).find((name) => name.endsWith(".partial"));
   if (!partial) return 0;
@@ -100,7 +91,7 @@ async function killPgDumpAt(dir: string, bytes: number, deadline: number): Promi
       return written;
     }
     process.kill(pid, "SIGCONT");
-    if (!alive(pid) || Date.now() > deadline) return undefined;
+    if (!processAlive(pid) || Date.now() > deadline) return undefined;
     await sleep(3);
   }
 }
