@@ -87,8 +87,23 @@ function redactLog<T>(value: T, done = new Map<string, string>()): T {
   return value;
 }
 
+/**
+ * pg's pipeline mode, on for the artifact's statements only: the catalog snapshots (fingerprint
+ * guard, pre-commit verification) read through cursors, which pipeline mode refuses. Switched
+ * only while nothing is queued or in flight; pg reads the flag for each query it sends. A pg
+ * without pipeline mode ignores it and sends one statement at a time, which is still correct.
+ */
+function setPipelined(client: pg.Client, on: boolean): void {
+  (client as unknown as { pipeline: boolean }).pipeline = on;
+}
+
+/** Milliseconds, to the microsecond. */
+function ms(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
 function elapsed(since: number): number {
-  return Math.round((performance.now() - since) * 1000) / 1000;
+  return ms(performance.now() - since);
 }
 
 class ApplySession {
@@ -215,6 +230,7 @@ export async function apply(connection: ApplyConnection, artifactInput: Artifact
         statementTimeout: opts.statementTimeout,
         advisoryLockKey: opts.advisoryLockKey.toString(),
         schemas: opts.schemas,
+        pipelineDepth: opts.pipelineDepth,
       },
       dryRun: opts.dryRun,
       guards: session.guards,
@@ -497,57 +513,139 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
     }
   };
 
-  /** Sends one artifact statement: whether it left, and the server's answer or the error. */
-  const send = async (statement: PlannedStatement): Promise<{ sent: boolean; error?: unknown; command?: string }> => {
+  interface ServerAnswer {
+    error?: unknown;
+    command?: string;
+    answeredAt: number;
+  }
+  /** An artifact statement on its way: sent, its answer still to come. */
+  interface InFlight {
+    statement: PlannedStatement;
+    sentAt: number;
+    answer: Promise<ServerAnswer>;
+  }
+  interface Answer {
+    statement: PlannedStatement;
+    sent: boolean;
+    error?: unknown;
+    command?: string;
+  }
+  /** Indexes of the statements in flight, oldest first: the server answers in order. */
+  const inFlightIndexes: number[] = [];
+  /** An error answer has arrived (set as it arrives, before it is settled in order). */
+  let errorArrived = false;
+  /** Statements are pipelined: the server starts on one when it has it and the one before is answered. */
+  let lastAnsweredAt = 0;
+
+  const dispatch = (statement: PlannedStatement): InFlight => {
+    notify({ phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag });
+    inFlightIndexes.push(statement.index);
+    // Notices arrive before their statement's answer: they belong to the oldest one in flight.
+    session.current = inFlightIndexes[0] ?? null;
+    const sentAt = performance.now();
+    const answer = new Promise<ServerAnswer>((resolve) => {
+      // No values: the simple query protocol, the statement's own text and nothing else. The
+      // callback runs as the answer is read, in order, so the next notice finds the next statement.
+      client.query(statement.text, (error: Error | undefined, result: pg.QueryResult | undefined) => {
+        const answeredAt = performance.now();
+        inFlightIndexes.shift();
+        session.current = inFlightIndexes[0] ?? null;
+        if (error) {
+          errorArrived = true;
+          resolve({ error, answeredAt });
+        } else {
+          resolve({ command: result?.command, answeredAt });
+        }
+      });
+    });
+    return { statement, sentAt, answer };
+  };
+
+  /** Waits for the oldest statement's answer and records it; only the first error counts as the failure. */
+  const settle = async ({ statement, sentAt, answer }: InFlight, earlierFailure: Answer | undefined): Promise<Answer> => {
+    const { error, command, answeredAt } = await answer;
     const record = session.statements[statement.index] as StatementRecord;
-    const start = { phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag } as const;
+    const durationMs = ms(answeredAt - Math.max(sentAt, lastAnsweredAt));
+    lastAnsweredAt = answeredAt;
+    if (error === undefined) {
+      record.status = "succeeded";
+      record.durationMs = durationMs;
+    } else if (earlierFailure) {
+      record.status = "skipped";
+      record.durationMs = null;
+      record.note = `sent before statement ${earlierFailure.statement.index} failed; not run (the server refuses the rest of a failed transaction)`;
+    } else {
+      // Only COMMIT can leave the outcome open; everywhere else an answerless statement failed.
+      const unknown = statement === commit && !sessionSurvived(error);
+      record.status = unknown ? "unknown" : "failed";
+      record.durationMs = unknown ? null : durationMs;
+    }
+    notify({
+      phase: "end",
+      index: statement.index,
+      total,
+      line: statement.line,
+      tag: statement.tag,
+      status: record.status as "succeeded" | "failed" | "skipped" | "unknown",
+      durationMs,
+    });
+    return error === undefined ? { statement, sent: true, command } : { statement, sent: true, error };
+  };
+
+  /** Awaits the hook, then whether the statement can still leave at all. */
+  const readyToSend = async (statement: PlannedStatement): Promise<Answer | undefined> => {
     if (opts.onBeforeStatement) {
       try {
-        await opts.onBeforeStatement({ ...start });
+        await opts.onBeforeStatement({ phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag });
       } catch {
         // Like onStatement: a hook never changes what is sent.
       }
     }
-    notify(start);
+    // The socket is already gone: this statement never leaves, so it cannot have done anything.
     if (session.connectionEnded) {
-      // The socket is already gone: this statement never leaves, so it cannot have done anything.
-      return { sent: false, error: new Error("the connection ended before this statement could be sent") };
+      return { statement, sent: false, error: new Error("the connection ended before this statement could be sent") };
     }
-    session.current = statement.index;
-    const started = performance.now();
+    return undefined;
+  };
+
+  /** Sends one statement alone and waits for its answer (BEGIN, COMMIT). */
+  const send = async (statement: PlannedStatement): Promise<Answer> =>
+    (await readyToSend(statement)) ?? settle(dispatch(statement), undefined);
+
+  /**
+   * Sends the statements between BEGIN and COMMIT with up to pipelineDepth in flight, and returns
+   * the first failure. Pipelining cannot run anything past an error: inside the transaction the
+   * server refuses every statement after one that failed until the transaction ends, and the
+   * artifact check has refused every statement that could end it (SAVEPOINT and ROLLBACK TO
+   * included). No statement is sent once an error has arrived.
+   */
+  const sendBody = async (statements: PlannedStatement[]): Promise<Answer | undefined> => {
+    const depth = opts.pipelineDepth;
+    const pending: InFlight[] = [];
+    let failure: Answer | undefined;
+    const settleOldest = async () => {
+      const answer = await settle(pending.shift() as InFlight, failure);
+      failure ??= answer.error === undefined ? undefined : answer;
+    };
+    setPipelined(client, depth > 1);
     try {
-      // No values: the simple query protocol, the statement's own text and nothing else.
-      const result = await client.query(statement.text);
-      record.status = "succeeded";
-      record.durationMs = elapsed(started);
-      notify({
-        phase: "end",
-        index: statement.index,
-        total,
-        line: statement.line,
-        tag: statement.tag,
-        status: "succeeded",
-        durationMs: record.durationMs,
-      });
-      return { sent: true, command: result.command };
-    } catch (error) {
-      // Only COMMIT can leave the outcome open; everywhere else an answerless statement failed.
-      const unknown = statement === commit && !sessionSurvived(error);
-      record.status = unknown ? "unknown" : "failed";
-      record.durationMs = unknown ? null : elapsed(started);
-      notify({
-        phase: "end",
-        index: statement.index,
-        total,
-        line: statement.line,
-        tag: statement.tag,
-        status: record.status,
-        durationMs: elapsed(started),
-      });
-      return { sent: true, error };
+      for (const statement of statements) {
+        while (pending.length >= depth) await settleOldest();
+        if (failure || errorArrived) break;
+        const unsent = await readyToSend(statement);
+        if (unsent) {
+          // Those in flight went first: one of them may be the failure to report.
+          while (pending.length > 0) await settleOldest();
+          failure ??= unsent;
+          break;
+        }
+        pending.push(dispatch(statement));
+      }
+      while (pending.length > 0) await settleOldest();
     } finally {
-      session.current = null;
+      setPipelined(client, false);
     }
+    return failure;
   };
 
   /** ROLLBACK of tx-apply's own (error, failed verification, dry run). */
@@ -618,10 +716,8 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
     session.timings.verificationMs = elapsed(verifyStarted);
   }
 
-  for (const statement of body) {
-    const { error } = await send(statement);
-    if (error !== undefined) return failed("statement", error, statement, at(statement));
-  }
+  const failure = await sendBody(body);
+  if (failure) return failed("statement", failure.error, failure.statement, at(failure.statement));
   session.timings.statementsMs = elapsed(statementsStarted);
 
   const commitRecord = session.statements[commit.index] as StatementRecord;

@@ -1,7 +1,8 @@
 /**
  * tx-apply FILE.sql --role ROLE --expect-system-identifier ID --sha256 HEX
  *          [--expect-fingerprint HEX --schema NAME...] [--verify-before-commit EXPECT.json]
- *          [--dry-run] [--lock-timeout 5s] [--statement-timeout 60s] [--url URL] [--out FILE]
+ *          [--dry-run] [--lock-timeout 5s] [--statement-timeout 60s] [--pipeline-depth 4]
+ *          [--url URL] [--out FILE]
  *
  * Writes the apply log (JSON, or --format text) to stdout and, with --out, to a file; progress on
  * stderr. Exit 0 committed (or a clean dry run), 1 not started / rolled back / unknown, 2 bad
@@ -10,7 +11,7 @@
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
 import yargs, { hideBin } from "@dieu44/plumbing/yargs";
-import { DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT } from "./options.js";
+import { DEFAULT_LOCK_TIMEOUT, DEFAULT_PIPELINE_DEPTH, DEFAULT_STATEMENT_TIMEOUT } from "./options.js";
 
 const TOOL = "tx-apply";
 
@@ -27,6 +28,7 @@ interface Arguments {
   lockTimeout: string;
   statementTimeout: string;
   advisoryLockKey?: string;
+  pipelineDepth: number;
   url?: string;
   out?: string;
   format: "json" | "text";
@@ -38,7 +40,7 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
     .scriptName(TOOL)
     .usage(
       "$0 FILE.sql --role ROLE --expect-system-identifier ID --sha256 HEX [--expect-fingerprint HEX --schema NAME]... " +
-        "[--verify-before-commit EXPECT.json] [--dry-run] [--lock-timeout 5s] [--statement-timeout 60s] [--url URL]",
+        "[--verify-before-commit EXPECT.json] [--dry-run] [--lock-timeout 5s] [--statement-timeout 60s] [--pipeline-depth 4] [--url URL]",
     )
     .command("$0 <file>", "apply the artifact (- reads it from stdin)")
     .positional("file", { type: "string", describe: "the approved artifact (.sql)" })
@@ -83,6 +85,11 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
       requiresArg: true,
       describe: "session advisory lock key (default: tx-apply's own)",
     })
+    .option("pipeline-depth", {
+      type: "number",
+      default: DEFAULT_PIPELINE_DEPTH,
+      describe: "artifact statements in flight at once (1: each after the previous one's answer, as psql)",
+    })
     .option("url", {
       alias: "dsn",
       type: "string",
@@ -93,7 +100,7 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
     .strict();
   const parsed = await parseCommandLine(parser, argv);
   if (!parsed) return null;
-  const single = (value: string | string[] | undefined, option: string) => {
+  const single = <T>(value: T | T[] | undefined, option: string): T | undefined => {
     if (Array.isArray(value)) throw new InputError(`--${option} given more than once`);
     return value;
   };
@@ -110,6 +117,7 @@ async function parseArguments(argv: string[]): Promise<Arguments | null> {
     lockTimeout: single(parsed.lockTimeout, "lock-timeout") ?? DEFAULT_LOCK_TIMEOUT,
     statementTimeout: single(parsed.statementTimeout, "statement-timeout") ?? DEFAULT_STATEMENT_TIMEOUT,
     advisoryLockKey: single(parsed.advisoryLockKey, "advisory-lock-key"),
+    pipelineDepth: single(parsed.pipelineDepth, "pipeline-depth") ?? DEFAULT_PIPELINE_DEPTH,
     url: single(parsed.url, "url"),
     out: single(parsed.out, "out"),
     format: parsed.format,
@@ -148,6 +156,7 @@ await runCli(TOOL, async () => {
       lockTimeout: args.lockTimeout,
       statementTimeout: args.statementTimeout,
       advisoryLockKey: args.advisoryLockKey,
+      pipelineDepth: args.pipelineDepth,
       onStatement: (event) => {
         if (event.phase === "end") progress.update(event.index + 1, event.total, " statements");
       },

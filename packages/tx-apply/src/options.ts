@@ -16,7 +16,7 @@ export interface StatementEvent {
   line: number;
   tag: string;
   /** Set on "end". */
-  status?: "succeeded" | "failed" | "unknown";
+  status?: "succeeded" | "failed" | "skipped" | "unknown";
   durationMs?: number;
 }
 
@@ -43,19 +43,31 @@ export interface ApplyOptions {
   statementTimeout?: string;
   /** Session advisory lock key (signed 64-bit); default DEFAULT_ADVISORY_LOCK_KEY. */
   advisoryLockKey?: bigint | string | number;
+  /**
+   * How many artifact statements between BEGIN and COMMIT may be in flight at once (default
+   * DEFAULT_PIPELINE_DEPTH). 1 sends each only after the previous one's answer, as psql does.
+   * More keeps the server busy instead of waiting a round trip per statement. Nothing runs after an
+   * error either way: the server refuses every later statement of the failed transaction, and
+   * those already sent are recorded as `skipped`. BEGIN and COMMIT are always sent alone.
+   */
+  pipelineDepth?: number;
   /** Called before and after each artifact statement. Exceptions it throws are ignored. */
   onStatement?: (event: StatementEvent) => void;
   /**
    * Awaited right before each artifact statement (BEGIN and COMMIT included) is sent, with its
    * "start" event: a progress hook that may pause, and the seam the reliability suite uses to
-   * inject a fault at an exact statement boundary. Nothing is sent until it settles; what it
-   * throws is ignored, so a hook never changes what is sent.
+   * inject a fault at an exact statement boundary. Every earlier statement has been answered when
+   * it is called (so a hook makes the apply send one statement at a time), and nothing is sent
+   * until it settles; what it throws is ignored, so a hook never changes what is sent.
    */
   onBeforeStatement?: (event: StatementEvent) => Promise<void> | void;
 }
 
 export const DEFAULT_LOCK_TIMEOUT = "5s";
 export const DEFAULT_STATEMENT_TIMEOUT = "60s";
+/** Four in flight hide the round trip on a local socket (1,000 DDL statements: 1.33 s at 1, 1.21 s at 2, 1.02 s at 4 and at 8). */
+export const DEFAULT_PIPELINE_DEPTH = 4;
+const MAX_PIPELINE_DEPTH = 1000;
 
 /** The advisory lock key for a namespace: the first 8 bytes of its sha256, as a signed 64-bit integer. */
 export function advisoryLockKeyFor(namespace: string): bigint {
@@ -80,6 +92,7 @@ export interface ResolvedOptions {
   /** Also used for the catalog snapshots' own SET LOCAL. */
   statementTimeoutMs: number;
   advisoryLockKey: bigint;
+  pipelineDepth: number;
   onStatement: ((event: StatementEvent) => void) | undefined;
   onBeforeStatement: ((event: StatementEvent) => Promise<void> | void) | undefined;
 }
@@ -102,6 +115,14 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_
 function durationMs(text: string): number {
   const match = DURATION.exec(text);
   return Math.max(1, Math.round(Number(match?.[1] ?? 0) * (UNIT_MS[match?.[2] ?? "ms"] ?? 1)));
+}
+
+function pipelineDepth(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_PIPELINE_DEPTH;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_PIPELINE_DEPTH) {
+    throw new InputError(`--pipeline-depth must be an integer from 1 to ${MAX_PIPELINE_DEPTH}, got ${String(value)}`);
+  }
+  return value;
 }
 
 function names(values: string[] | undefined): string[] {
@@ -137,6 +158,7 @@ export async function resolveOptions(options: ApplyOptions): Promise<ResolvedOpt
   }
   const lockTimeout = duration(options.lockTimeout, DEFAULT_LOCK_TIMEOUT, "--lock-timeout");
   const statementTimeout = duration(options.statementTimeout, DEFAULT_STATEMENT_TIMEOUT, "--statement-timeout");
+  const depth = pipelineDepth(options.pipelineDepth);
   // The schema (and zod) load only when an expectation is given: most applies need neither.
   const verifyBeforeCommit =
     options.verifyBeforeCommit === undefined
@@ -160,6 +182,8 @@ export async function resolveOptions(options: ApplyOptions): Promise<ResolvedOpt
     statementTimeout,
     statementTimeoutMs: durationMs(statementTimeout),
     advisoryLockKey: lockKey(options.advisoryLockKey),
+    // A hook is a statement boundary, everything before it answered: one statement at a time.
+    pipelineDepth: options.onBeforeStatement ? 1 : depth,
     onStatement: options.onStatement,
     onBeforeStatement: options.onBeforeStatement,
   };

@@ -53,10 +53,13 @@ export type Guard = z.infer<typeof GuardSchema>;
 
 /**
  * - `succeeded` / `failed`: the server answered.
+ * - `skipped`: sent in the pipeline behind a statement that failed, and not run: after an error the
+ *   server refuses every statement of the transaction (SQLSTATE 25P02) or, if the session ended,
+ *   discards it with the transaction.
  * - `unknown`: the connection was lost before the answer (only ever the COMMIT decides anything).
  * - `not_sent`: never sent (after a failure, a failed guard, or the COMMIT of a dry run).
  */
-export const StatementStatusSchema = z.enum(["succeeded", "failed", "unknown", "not_sent"]);
+export const StatementStatusSchema = z.enum(["succeeded", "failed", "skipped", "unknown", "not_sent"]);
 export type StatementStatus = z.infer<typeof StatementStatusSchema>;
 
 export const StatementSchema = z.object({
@@ -68,7 +71,11 @@ export const StatementSchema = z.object({
   /** Command tag from the parser, e.g. "CREATE TABLE". */
   tag: z.string(),
   status: StatementStatusSchema,
-  /** Wall time from send to answer; null when not sent or no answer. */
+  /**
+   * Wall time the server had it: from when it was sent, or when the statement before it was
+   * answered if that came later (statements are pipelined), to its answer. Null when not sent,
+   * skipped, or without an answer.
+   */
   durationMs: z.number().nonnegative().nullable(),
   /** e.g. "replaced by ROLLBACK: dry run". */
   note: z.string().optional(),
@@ -155,6 +162,11 @@ export const ApplyLogSchema = z.object({
     /** The advisory lock key as a signed 64-bit decimal. */
     advisoryLockKey: z.string(),
     schemas: z.array(z.string()),
+    /**
+     * Artifact statements in flight at most (1: each sent only after the previous one's answer).
+     * Absent in logs of a tx-apply from before pipelining, which sent one at a time.
+     */
+    pipelineDepth: z.number().int().positive().optional(),
   }),
   dryRun: z.boolean(),
   guards: z.array(GuardSchema),

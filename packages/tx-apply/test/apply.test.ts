@@ -28,7 +28,11 @@ for (const server of testServers()) {
       expect(blocked.passed).toBe(false);
       expect(blocked.error).toMatchObject({ phase: "statement", sqlstate: "42501", statementIndex: 1, line: 9 });
       expect(blocked.statements[1]).toMatchObject({ tag: "CREATE TABLE", status: "failed" });
-      expect(blocked.statements.slice(2).every((statement) => statement.status === "not_sent")).toBe(true);
+      // Pipelined (depth 4): statements 2 to 4 were already on their way; the server refused them
+      // (the transaction had failed). Nothing was sent after the error arrived.
+      expect(blocked.settings.pipelineDepth).toBe(4);
+      expect(blocked.statements.slice(2, 5).map((statement) => statement.status)).toEqual(["skipped", "skipped", "skipped"]);
+      expect(blocked.statements.slice(5).every((statement) => statement.status === "not_sent")).toBe(true);
       expect(blocked.guards.every((guard) => guard.passed)).toBe(true);
       expect(blocked.toolStatements.at(-1)?.sql).toBe("ROLLBACK");
       expect(await tablesIn(server, database)).toEqual([]);
@@ -89,10 +93,37 @@ for (const server of testServers()) {
       expect(log.error).toMatchObject({ sqlstate: "42P01", statementIndex: 7, connectionLost: false });
       expect(log.statements.slice(1, 7).every((statement) => statement.status === "succeeded")).toBe(true);
       expect(log.statements[7]?.status).toBe("failed");
-      expect(log.statements.slice(8).every((statement) => statement.status === "not_sent")).toBe(true);
+      expect(log.statements.slice(8, 11).map((statement) => statement.status)).toEqual(["skipped", "skipped", "skipped"]);
+      expect(log.statements.slice(11).every((statement) => statement.status === "not_sent")).toBe(true);
       // Six CREATE TABLEs ran and were rolled back: the server saw 7 DDL statements, kept none.
+      // The three skipped ones were sent but never ran.
       expect(await ddlSeen(server, database)).toBe(7);
       expect(await tablesIn(server, database)).toEqual([]);
+
+      // One statement at a time, as psql: nothing at all is sent after the failing one.
+      const oneByOne = await applyAs(server, database, "workflow_admin", broken, { pipelineDepth: 1 });
+      expect(oneByOne.error).toMatchObject({ sqlstate: "42P01", statementIndex: 7 });
+      expect(oneByOne.settings.pipelineDepth).toBe(1);
+      expect(oneByOne.statements.slice(8).every((statement) => statement.status === "not_sent")).toBe(true);
+      expect(await ddlSeen(server, database)).toBe(14);
+      expect(await tablesIn(server, database)).toEqual([]);
+    });
+
+    it("notices of pipelined statements are attributed to the statement that raised them", async () => {
+      const database = await fixtureDatabase(server);
+      const sql =
+        "BEGIN;\nCREATE TABLE cutter_governance.registry_n1 (id bigint PRIMARY KEY);\n" +
+        "DO $$ BEGIN RAISE NOTICE 'from two'; END $$;\n" +
+        "CREATE TABLE cutter_governance.registry_n3 (id bigint PRIMARY KEY);\n" +
+        "DO $$ BEGIN RAISE NOTICE 'from four'; END $$;\nDO $$ BEGIN RAISE NOTICE 'from five'; END $$;\nCOMMIT;\n";
+      const log = await applyAs(server, database, "workflow_admin", sql);
+      expect(log.outcome).toBe("committed");
+      expect(log.notices.map((notice) => [notice.message, notice.statementIndex])).toEqual([
+        ["from two", 2],
+        ["from four", 4],
+        ["from five", 5],
+      ]);
+      expect(await tablesIn(server, database)).toEqual(["registry_n1", "registry_n3"]);
     });
 
     it("a role switched by a function call inside the artifact is caught before COMMIT: rolled back", async () => {
@@ -223,9 +254,10 @@ for (const server of testServers()) {
         "succeeded",
         "succeeded",
         "failed",
-        "not_sent",
+        "skipped", // sent behind the sleeping statement, never run
         "not_sent",
       ]);
+      expect(await ddlSeen(server, database)).toBe(1);
       expect(await tableExists(server, database, "cutter_governance.term_a")).toBe(false);
     });
 
