@@ -68,6 +68,11 @@ export function renderReport({ run, pairs, notesDir }) {
     `- Date: ${run.startedAt} to ${run.finishedAt}`,
     `- CPUs: ${m.cpus} × ${m.cpuModel}; memory ${m.memoryGiB.toFixed(1)} GiB; ${m.os}`,
     `- Load average (1, 5, 15 min): before the run ${m.loadBefore.join(", ")}; after ${m.loadAfter.join(", ")}. The machine may be shared; each pair below gives the load it saw.`,
+    ...(m.pageTouchUs === undefined
+      ? []
+      : [
+          `- First touch of memory: ${m.pageTouchUs.toFixed(2)} µs per 4 KiB page (256 MiB written twice, the first pass minus the second). Virtual machines differ widely here; the node tools' figures, which touch tens to hundreds of MiB, move with it.`,
+        ]),
     `- Node ${run.versions.node}; PostgreSQL server ${run.versions.server} (${run.versions.serverSource} binaries, a throwaway cluster from \`startCluster\`; settings: ${run.versions.serverSettings})`,
     `- pg_dump: ${run.versions.pgDump}; psql: ${run.versions.psql}`,
     `- squawk: ${run.versions.squawk}; @pgkit/migra: ${run.versions.migra}; @pgkit/schemainspect: ${run.versions.schemainspect}`,
