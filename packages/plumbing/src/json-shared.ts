@@ -77,7 +77,12 @@ export function topLevelArrays(bytes: Uint8Array, maxDepth = MAX_DOCUMENT_DEPTH)
     if (byte === 0x7b || byte === 0x5b) {
       if (depth === 1 && byte === 0x5b) {
         if (keyStart < 0) return null;
-        const key = JSON.parse(new TextDecoder().decode(bytes.subarray(keyStart, keyEnd))) as string;
+        let key: string;
+        try {
+          key = JSON.parse(new TextDecoder().decode(bytes.subarray(keyStart, keyEnd))) as string;
+        } catch {
+          return null; // not a JSON string (a bad escape): the plain reader says where
+        }
         if (keys.has(key)) return null;
         keys.add(key);
         current = { key, open: index, close: -1, elements: [] };

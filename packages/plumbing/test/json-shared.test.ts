@@ -73,6 +73,7 @@ describe("parseDocumentsSharingElements", () => {
       doc(items).slice(0, -1), // cut short
       "[1, 2]", // not an object
       doc(items, { extra: [1, 2] }), // an array the schema does not know (stripped, like parseDocument)
+      doc(items).replace('"items"', '"it\\xems"'), // a key that is not a JSON string
       `${doc(items)} x`,
       "",
     ];
