@@ -130,6 +130,8 @@ describe("tx-apply CLI", () => {
       [REFERENCE_PATH, "--expect-system-identifier", "1", "--sha256", REFERENCE_SHA],
       [REFERENCE_PATH, ...required, "--bogus"],
       [REFERENCE_PATH, ...required, "--lock-timeout", "forever"],
+      [REFERENCE_PATH, ...required, "--pipeline-depth", "0"],
+      [REFERENCE_PATH, ...required, "--pipeline-depth", "many"],
       [REFERENCE_PATH, "--role", "workflow_admin", "--expect-system-identifier", "1", "--sha256", "xyz"],
       ["/nonexistent/a.sql", ...required],
       [REFERENCE_PATH, ...required, "--verify-before-commit", REFERENCE_PATH],
