@@ -46,15 +46,52 @@ import { recordCase } from "./record.js";
 
 const STATEMENTS = (await planArtifact(REFERENCE_BYTES)).statements;
 const RACE_RUNS_PER_SERVER = 6;
+/**
+ * When each pipelined run terminates the backend, in ms after it appeared: spread over the guards,
+ * the statements and the COMMIT, on a fast machine and a slow one alike.
+ */
+const PIPELINED_DELAYS_MS = [0, 1, 2, 3, 5, 8, 12, 17, 23, 30, 40, 55];
+const PIPELINED_RUNS_PER_SERVER = PIPELINED_DELAYS_MS.length;
 const HELD_COMMIT_RUNS = 3;
 
 interface Run {
   server: string;
-  /** "before k" (1-based) or "during COMMIT (race)" / "during COMMIT (held)". */
+  /** "before k" (1-based), "during COMMIT (race)" / "during COMMIT (held)", or "pipelined". */
   point: string;
   outcome: Outcome;
   tables: number;
   ms: number;
+  /** Pipelined runs: statuses out of order (a success after a failure, a skip without one). */
+  disordered?: boolean;
+  /** Pipelined runs: statements sent behind the failed one and not run. */
+  skipped?: number;
+}
+
+/**
+ * Statuses in the order an apply can produce them: successes, at most one failed (or unknown),
+ * then skipped ones (only after a failure), then ones never sent.
+ */
+function statusesInOrder(statuses: string[]): boolean {
+  const rank: Record<string, number> = { succeeded: 0, failed: 1, unknown: 1, skipped: 2, not_sent: 3 };
+  let last = 0;
+  let failures = 0;
+  for (const status of statuses) {
+    const current = rank[status];
+    if (current === undefined || current < last) return false;
+    if (current === 1) failures += 1;
+    if (current === 2 && failures === 0) return false;
+    last = current;
+  }
+  return failures <= 1;
+}
+
+/** The tx-apply backend in a database, or undefined while there is none yet. */
+async function findApplyBackend(admin: pg.Client, database: string): Promise<number | undefined> {
+  const { rows } = await admin.query<{ pid: number }>(
+    "select pid from pg_stat_activity where datname = $1 and application_name = 'tx-apply'",
+    [database],
+  );
+  return rows[0]?.pid;
 }
 const runs: Run[] = [];
 
@@ -168,6 +205,49 @@ describe("fault: the apply's backend terminated at every statement boundary", ()
   }
 });
 
+describe("fault: the apply's backend terminated while statements are pipelined (no hook: the production path)", () => {
+  for (const server of testServers()) {
+    it(`PostgreSQL ${server.major}: terminated at points spread through the apply (${PIPELINED_RUNS_PER_SERVER} runs); nothing partial, statuses in order`, async () => {
+      const admin = await openAdmin(serverUrl(server));
+      const database = await bootstrapFixture(server, "rfp");
+      const resetUrl = serverUrl(server, { database });
+      try {
+        for (let run = 0; run < PIPELINED_RUNS_PER_SERVER; run += 1) {
+          const started = performance.now();
+          // Without a verification, the statements are most of the apply; depth 4, the default.
+          const applying = apply(
+            { url: serverUrl(server, { database, user: "workflow_admin" }), env: {} },
+            { path: REFERENCE_PATH, bytes: REFERENCE_BYTES },
+            { role: "workflow_admin", expectSystemIdentifier: server.systemIdentifier, sha256: REFERENCE_SHA256 },
+          );
+          let pid: number | undefined;
+          while (pid === undefined && performance.now() - started < 10_000) pid = await findApplyBackend(admin, database);
+          await settle(PIPELINED_DELAYS_MS[run] as number);
+          // The apply may be over already: then nothing is terminated and it committed.
+          if (pid !== undefined) await terminate(admin, pid);
+          const log = await applying;
+          const ms = performance.now() - started;
+          const tables = await targetTablesIn(serverUrl(server, { database }));
+          const statuses = log.statements.map((statement) => statement.status);
+          const disordered = !statusesInOrder(statuses);
+          const skipped = statuses.filter((status) => status === "skipped").length;
+          runs.push({ server: server.label, point: "pipelined", outcome: log.outcome, tables, ms, disordered, skipped });
+          expect(log.settings.pipelineDepth).toBe(4);
+          expect(isPartial(tables), `run ${run}: ${tables} tables`).toBe(false);
+          expect(isTruthful(log.outcome, tables), `run ${run}: outcome ${log.outcome} with ${tables} tables`).toBe(true);
+          expect(disordered, `run ${run}: ${statuses.join(" ")}`).toBe(false);
+          if (log.outcome === "committed") expect(statuses.every((status) => status === "succeeded")).toBe(true);
+          if (log.outcome === "rolled_back") expect(log.error?.connectionLost).toBe(true);
+          if (tables > 0) await dropTargetTables(resetUrl);
+        }
+      } finally {
+        await admin.end();
+        await dropDatabase(server, database);
+      }
+    });
+  }
+});
+
 describe("fault: the apply's backend terminated while COMMIT waits (own PostgreSQL 18 cluster)", () => {
   let cluster: Cluster;
 
@@ -249,6 +329,8 @@ afterAll(() => {
   const boundary = runs.filter((run) => run.point.startsWith("before"));
   const race = runs.filter((run) => run.point === "during COMMIT (race)");
   const held = runs.filter((run) => run.point === "during COMMIT (held)");
+  const pipelined = runs.filter((run) => run.point === "pipelined");
+  const disordered = pipelined.filter((run) => run.disordered).length;
   const tally = (list: Run[]) => {
     const counts = new Map<string, number>();
     for (const run of list) {
@@ -272,6 +354,13 @@ afterAll(() => {
       },
       { label: "runs terminated racing the COMMIT", value: race.length, ok: true },
       { label: "runs terminated while COMMIT was held at synchronous replication", value: held.length, ok: true },
+      { label: "runs terminated at spread points of a pipelined apply (no hook)", value: pipelined.length, ok: true },
+      {
+        label: "pipelined runs whose statement statuses were out of order",
+        value: disordered,
+        required: "0",
+        ok: disordered === 0,
+      },
       { label: "partial commits found in the catalog", value: partial, required: "0", ok: partial === 0 },
       {
         label: "outcomes reported truthfully",
@@ -286,8 +375,9 @@ afterAll(() => {
       `Before statement k: ${tally(boundary)}.`,
       `Racing the COMMIT: ${tally(race)}.`,
       `COMMIT held at synchronous replication, then terminated: ${tally(held)} (the commit record was written before the wait, so the transaction committed while the client got no answer).`,
+      `Pipelined (depth 4, no hook), terminated ${PIPELINED_DELAYS_MS.join(", ")} ms after the backend appeared: ${tally(pipelined)}; ${pipelined.filter((run) => (run.skipped ?? 0) > 0).length} of them with statements sent behind the lost one and logged skipped.`,
       "Faults are injected through tx-apply's onBeforeStatement hook (added for this case): pg_terminate_backend(pid, 5000) from a superuser session, then 20 ms for the client to see its session end before statement k is attempted. The COMMIT race fires the termination with the COMMIT (immediately, on setImmediate or after 1 ms).",
-      "No defect found: every faulted statement was reported not_sent, the outcome rolled_back with the lost session named; a COMMIT whose answer was lost was reported unknown, never rolled_back, also when the catalog showed it committed.",
+      "No defect found: every faulted statement was reported not_sent, the outcome rolled_back with the lost session named; a COMMIT whose answer was lost was reported unknown, never rolled_back, also when the catalog showed it committed. Pipelined, the statuses stayed in order (successes, the statement the session was lost on, the ones sent behind it as skipped, then not sent).",
     ],
   });
 });
