@@ -8,6 +8,7 @@ export {
   advisoryLockKeyFor,
   DEFAULT_ADVISORY_LOCK_KEY,
   DEFAULT_LOCK_TIMEOUT,
+  DEFAULT_PIPELINE_DEPTH,
   DEFAULT_STATEMENT_TIMEOUT,
   type StatementEvent,
 } from "./options.js";
