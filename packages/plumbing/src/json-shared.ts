@@ -155,6 +155,16 @@ function arrayElement(schema: z.ZodObject, key: string): z.ZodType | null {
   return field instanceof z.ZodArray && !hasChecks(field) ? (field.element as z.ZodType) : null;
 }
 
+/** The validated value, or undefined on any failure (a RangeError of a deep value included). */
+function check(schema: z.ZodType, value: unknown): unknown {
+  try {
+    const result = schema.safeParse(value);
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One document through the fast path, or null when only the plain reader may read it. */
 function parseSharing<S extends z.ZodObject>(
   schema: S,
@@ -182,9 +192,9 @@ function parseSharing<S extends z.ZodObject>(
   } catch {
     return null;
   }
-  const outline = schema.safeParse(skeleton);
-  if (!outline.success) return null;
-  const document = outline.data as Record<string, unknown>;
+  const outline = check(schema, skeleton);
+  if (outline === undefined) return null;
+  const document = outline as Record<string, unknown>;
 
   for (const array of arrays) {
     const element = arrayElement(schema, array.key) as z.ZodType;
@@ -216,9 +226,9 @@ function parseSharing<S extends z.ZodObject>(
         } catch {
           return null;
         }
-        const checked = element.safeParse(parsed);
-        if (!checked.success) return null;
-        shared = { bytes, start, end, value: checked.data };
+        const value = check(element, parsed);
+        if (value === undefined) return null;
+        shared = { bytes, start, end, value };
       }
       read.push(shared);
       values.push(shared.value);
