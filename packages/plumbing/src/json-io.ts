@@ -378,11 +378,20 @@ let temporaryCounter = 0;
  * process killed mid-write leaves at most its temporary file (`.<name>.<pid>-<n>.tmp`) behind.
  */
 export async function writeFileAtomically(path: string, text: string): Promise<void> {
+  await writeChunksAtomically(path, [text]);
+}
+
+/**
+ * writeFileAtomically for text made piece by piece (a document too large to be one string): each
+ * chunk is written as it comes, then the whole is flushed and renamed, as writeFileAtomically does.
+ */
+export async function writeChunksAtomically(path: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}-${++temporaryCounter}.tmp`);
   try {
     const file = await open(temporary, "wx");
     try {
-      await file.writeFile(text, "utf8");
+      // writeFile on a handle writes the whole chunk from the current position (no short writes).
+      for await (const chunk of chunks) await file.writeFile(chunk, "utf8");
       // Flushed before the rename: after a power loss the name points at the whole new text.
       await file.sync();
     } finally {

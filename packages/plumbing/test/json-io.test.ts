@@ -14,6 +14,7 @@ import {
   parseJson,
   readBytes,
   readText,
+  writeChunksAtomically,
   writeFileAtomically,
 } from "../src/json-io.js";
 
@@ -64,6 +65,31 @@ describe("reading bytes and writing files", () => {
         /x\.json: cannot write file \(ENOENT\)/,
       );
       expect(readdirSync(dir)).toEqual(["out.json"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes text made piece by piece whole, and keeps the old file when the pieces fail midway", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
+    try {
+      const path = join(dir, "big.json");
+      const pieces = Array.from({ length: 50 }, (_, i) => `${String(i % 10).repeat(50_000)}é`);
+      await writeChunksAtomically(
+        path,
+        (async function* () {
+          yield* pieces;
+        })(),
+      );
+      expect(readFileSync(path, "utf8")).toBe(pieces.join(""));
+      const failing = function* () {
+        yield "partial";
+        throw new Error("the document could not be built");
+      };
+      await expect(writeChunksAtomically(path, failing())).rejects.toThrow(/big\.json: cannot write file/);
+      // The previous content, whole, and no temporary file left behind.
+      expect(readFileSync(path, "utf8")).toBe(pieces.join(""));
+      expect(readdirSync(dir)).toEqual(["big.json"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
