@@ -5,8 +5,8 @@
  */
 import { type CatalogSnapshot, CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { ExitCode, InputError } from "@dieu44/plumbing/exit";
-import { readBytes, readDocument, toJsonText } from "@dieu44/plumbing/json-io";
-import { parseDocumentsSharingElements } from "@dieu44/plumbing/json-shared";
+import { readDocument, toJsonText } from "@dieu44/plumbing/json-io";
+import { readDocumentsSharingElements } from "@dieu44/plumbing/json-shared";
 import type { Format } from "./choices.js";
 import { check, diff, formatMarkdown, formatText } from "./index.js";
 import { type CatalogDiff, type ExpectationResult, ExpectedDeltaSchema, type ObjectKind } from "./schema.js";
@@ -23,12 +23,11 @@ export interface DriftDiffArgs {
 /** The command: read both snapshots (and the expectation), diff, check. Returns the document and its exit code. */
 export async function driftDiff(args: DriftDiffArgs): Promise<{ document: CatalogDiff | ExpectationResult; exitCode: ExitCode }> {
   if (args.before === "-" && args.after === "-") throw new InputError("only one of BEFORE and AFTER can be - (stdin)");
-  const label = (path: string) => (path === "-" ? "stdin" : path);
   // Read as a pair: the tables the two have byte for byte the same are parsed and validated once.
-  const [before, after] = parseDocumentsSharingElements(CatalogSnapshotSchema, [
-    { bytes: await readBytes(args.before), label: label(args.before) },
-    { bytes: await readBytes(args.after), label: label(args.after) },
-  ]) as [CatalogSnapshot, CatalogSnapshot];
+  const [before, after] = (await readDocumentsSharingElements(CatalogSnapshotSchema, [args.before, args.after])) as [
+    CatalogSnapshot,
+    CatalogSnapshot,
+  ];
   const expectation = args.expect === undefined ? undefined : await readDocument(ExpectedDeltaSchema, args.expect);
   const scope = {
     ...(args.scopeSchemas.length > 0 ? { schemas: args.scopeSchemas } : {}),

@@ -21,9 +21,14 @@ export async function readBytes(path: string, stdin: NodeJS.ReadableStream = pro
   }
 }
 
+/** How messages name what `path` reads: the path itself, or "stdin" for `-`. */
+export function sourceLabel(path: string): string {
+  return path === "-" ? "stdin" : path;
+}
+
 /** Reads a whole file as UTF-8 text, or stdin when `path` is `-`; invalid UTF-8 is refused. */
 export async function readText(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
-  return decodeUtf8(await readBytes(path, stdin), path === "-" ? "stdin" : path);
+  return decodeUtf8(await readBytes(path, stdin), sourceLabel(path));
 }
 
 /** 1-based line and column of a character offset, for messages a person can act on. */
@@ -342,7 +347,7 @@ export function parseDocument<S extends z.ZodType>(schema: S, text: string, labe
 /** Reads a JSON document from a file or `-` and validates it. */
 export async function readDocument<S extends z.ZodType>(schema: S, path: string): Promise<z.output<S>> {
   const text = await readText(path);
-  return parseDocument(schema, text, path === "-" ? "stdin" : path);
+  return parseDocument(schema, text, sourceLabel(path));
 }
 
 /** Canonical JSON text for documents: two-space indent and a final newline. */

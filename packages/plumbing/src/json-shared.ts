@@ -12,7 +12,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { z } from "zod";
-import { decodeUtf8, MAX_DOCUMENT_DEPTH, parseDocument } from "./json-io.js";
+import { decodeUtf8, MAX_DOCUMENT_DEPTH, parseDocument, readBytes, sourceLabel } from "./json-io.js";
 
 export interface DocumentBytes {
   bytes: Uint8Array;
@@ -177,11 +177,14 @@ function parseSharing<S extends z.ZodObject>(
   if (!arrays) return null;
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-  // The document without its arrays' elements.
+  // The document without its arrays' elements, and the schema of each array's elements.
   const parts: Buffer[] = [];
+  const elementSchemas: z.ZodType[] = [];
   let from = 0;
   for (const array of arrays) {
-    if (!arrayElement(schema, array.key)) return null;
+    const element = arrayElement(schema, array.key);
+    if (!element) return null;
+    elementSchemas.push(element);
     parts.push(buffer.subarray(from, array.open + 1));
     from = array.close;
   }
@@ -196,8 +199,8 @@ function parseSharing<S extends z.ZodObject>(
   if (outline === undefined) return null;
   const document = outline as Record<string, unknown>;
 
-  for (const array of arrays) {
-    const element = arrayElement(schema, array.key) as z.ZodType;
+  for (const [n, array] of arrays.entries()) {
+    const element = elementSchemas[n] as z.ZodType;
     // The same list as read from an earlier document, if any, and where matching has got to in it.
     const earlier = seen.get(array.key);
     const read: SharedElement[] = [];
@@ -251,4 +254,11 @@ export function parseDocumentsSharingElements<S extends z.ZodObject>(schema: S, 
     (document) =>
       parseSharing(schema, document, seen) ?? parseDocument(schema, decodeUtf8(document.bytes, document.label), document.label),
   );
+}
+
+/** Reads and parses documents from files (or `-`, once) as parseDocumentsSharingElements does. */
+export async function readDocumentsSharingElements<S extends z.ZodObject>(schema: S, paths: string[]): Promise<z.output<S>[]> {
+  const documents: DocumentBytes[] = [];
+  for (const path of paths) documents.push({ bytes: await readBytes(path), label: sourceLabel(path) });
+  return parseDocumentsSharingElements(schema, documents);
 }

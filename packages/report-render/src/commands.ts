@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode, InputError, ToolError } from "@dieu44/plumbing/exit";
-import { parseJson, readText, toJsonText, writeFileAtomically, writeOut } from "@dieu44/plumbing/json-io";
+import { parseJson, readText, sourceLabel, toJsonText, writeFileAtomically, writeOut } from "@dieu44/plumbing/json-io";
 import type { Arguments } from "./cli.js";
 import { renderBundle, renderDocuments } from "./index.js";
 import { MANIFEST_FILE } from "./schema.js";
@@ -15,7 +15,7 @@ export async function renderCommand(args: Extract<Arguments, { command: "render"
   if (args.data.filter((path) => path === "-").length > 1) throw new InputError("--data - (stdin) may be given once");
   const documents: { label: string; data: unknown }[] = [];
   for (const path of args.data) {
-    const label = path === "-" ? "stdin" : path;
+    const label = sourceLabel(path);
     documents.push({ label, data: parseJson(await readText(path), label) });
   }
   const text = renderDocuments(args.template, documents, { templatesDir: args.templates });
