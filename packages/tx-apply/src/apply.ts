@@ -537,8 +537,11 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
   /** Statements are pipelined: the server starts on one when it has it and the one before is answered. */
   let lastAnsweredAt = 0;
 
+  const startEvent = (statement: PlannedStatement) =>
+    ({ phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag }) as const;
+
   const dispatch = (statement: PlannedStatement): InFlight => {
-    notify({ phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag });
+    notify(startEvent(statement));
     inFlightIndexes.push(statement.index);
     // Notices arrive before their statement's answer: they belong to the oldest one in flight.
     session.current = inFlightIndexes[0] ?? null;
@@ -596,7 +599,7 @@ async function runStatements(session: ApplySession, client: pg.Client, plan: Art
   const readyToSend = async (statement: PlannedStatement): Promise<Answer | undefined> => {
     if (opts.onBeforeStatement) {
       try {
-        await opts.onBeforeStatement({ phase: "start", index: statement.index, total, line: statement.line, tag: statement.tag });
+        await opts.onBeforeStatement(startEvent(statement));
       } catch {
         // Like onStatement: a hook never changes what is sent.
       }
