@@ -8,16 +8,21 @@
  * postmaster outlives its owner.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
+  chmodSync,
   chownSync,
   closeSync,
+  cpSync,
   existsSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
+  renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
@@ -137,6 +142,40 @@ function unprivilegedUser(): RunAs | undefined {
   throw new Error("running as root and found neither a postgres nor a nobody user to run PostgreSQL as");
 }
 
+/** Whether `runAs` can reach `path`: every folder on the way lets it pass (or is its own). */
+function reachable(path: string, runAs: RunAs): boolean {
+  for (let folder = dirname(path); ; folder = dirname(folder)) {
+    const info = statSync(folder);
+    if (info.uid !== runAs.uid && (info.mode & 0o001) === 0) return false;
+    if (dirname(folder) === folder) return true;
+  }
+}
+
+/**
+ * The embedded binaries where the unprivileged server user can run them. A checkout in a folder
+ * only root may enter (`mktemp -d` makes one) hides node_modules from that user: initdb then
+ * fails with EACCES. The package's native folder (bin, lib, share) is copied once into the
+ * system's temporary folder, beside the clusters, and reused.
+ */
+function runnableBinDir(binaries: PostgresBinaries, runAs: RunAs | undefined): string {
+  if (!runAs || binaries.source !== "embedded" || reachable(join(binaries.binDir, "postgres"), runAs)) return binaries.binDir;
+  const native = dirname(binaries.binDir);
+  const stamp = createHash("sha256").update(`${realpathSync(native)}:${statSync(join(binaries.binDir, "postgres")).mtimeMs}`);
+  const target = join(tmpdir(), `dieu44-embedded-pg${binaries.major}-${stamp.digest("hex").slice(0, 12)}`);
+  if (!existsSync(join(target, "bin", "postgres"))) {
+    // Copied under a name of its own, then renamed: a concurrent start sees all of it or none.
+    const partial = `${target}.${process.pid}-${randomBytes(4).toString("hex")}.partial`;
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    chmodSync(partial, 0o755);
+    try {
+      renameSync(partial, target);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another start won the race
+    }
+  }
+  return join(target, "bin");
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -169,6 +208,7 @@ export async function startCluster(options: StartOptions): Promise<Cluster> {
     );
   }
   const runAs = unprivilegedUser();
+  const binDir = runnableBinDir(binaries, runAs);
   const root = mkdtempSync(join(tmpdir(), `dieu44-pg${options.major}-`));
   const dataDir = join(root, "data");
   const logFile = join(root, "server.log");
@@ -184,7 +224,7 @@ export async function startCluster(options: StartOptions): Promise<Cluster> {
   const childEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C", LC_ALL: "C" };
 
   const init = spawnSync(
-    join(binaries.binDir, "initdb"),
+    join(binDir, "initdb"),
     [
       "-D",
       dataDir,
@@ -236,7 +276,7 @@ export async function startCluster(options: StartOptions): Promise<Cluster> {
   /** Spawns the postmaster on the data directory, with its watchdog. */
   const launch = (): Postmaster => {
     const logFd = openSync(logFile, "a");
-    const child = spawn(join(binaries.binDir, "postgres"), args, {
+    const child = spawn(join(binDir, "postgres"), args, {
       ...childIds,
       env: childEnv,
       cwd: root,
@@ -347,7 +387,7 @@ export async function startCluster(options: StartOptions): Promise<Cluster> {
   return {
     major: options.major,
     source: binaries.source,
-    binDir: binaries.binDir,
+    binDir,
     host: "127.0.0.1",
     port,
     superuser,
