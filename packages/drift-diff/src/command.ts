@@ -1,15 +1,16 @@
 /**
  * The drift-diff command as a plain async function: read both snapshots (and the expectation),
  * diff, check, render. The CLI loads this module only once the arguments parsed, so that
- * `--help` and usage errors do not pay for zod and the diff.
+ * `--help` and usage errors do not pay for zod and the diff; and this module loads them only once
+ * both snapshots started reading, so that the reads (on libuv's threads) and the loading (on this
+ * one) overlap.
  */
-import { type CatalogSnapshot, CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
+import type { CatalogSnapshot } from "@dieu44/catalog-snapshot/schema";
 import { ExitCode, InputError } from "@dieu44/plumbing/exit";
-import { readDocument, toJsonText } from "@dieu44/plumbing/json-io";
-import { readDocumentsSharingElements } from "@dieu44/plumbing/json-shared";
+import { readBytes, readDocument, sourceLabel, toJsonText } from "@dieu44/plumbing/json-io";
 import type { Format } from "./choices.js";
-import { check, diff, formatMarkdown, formatText } from "./index.js";
-import { type CatalogDiff, type ExpectationResult, ExpectedDeltaSchema, type ObjectKind } from "./schema.js";
+import { formatMarkdown, formatText } from "./format.js";
+import type { CatalogDiff, ExpectationResult, ObjectKind } from "./schema.js";
 
 export interface DriftDiffArgs {
   before: string;
@@ -23,11 +24,24 @@ export interface DriftDiffArgs {
 /** The command: read both snapshots (and the expectation), diff, check. Returns the document and its exit code. */
 export async function driftDiff(args: DriftDiffArgs): Promise<{ document: CatalogDiff | ExpectationResult; exitCode: ExitCode }> {
   if (args.before === "-" && args.after === "-") throw new InputError("only one of BEFORE and AFTER can be - (stdin)");
+  const paths = [args.before, args.after];
+  // Files start reading now; stdin only in its turn, so that a failed file never leaves the
+  // process waiting on stdin. Awaited in order below, so that which file an error names does not
+  // depend on timing; until then a failed read is not an unhandled rejection.
+  const reads = paths.map((path) => (path === "-" ? undefined : readBytes(path)));
+  for (const read of reads) read?.catch(() => undefined);
+  const [{ CatalogSnapshotSchema }, { parseDocumentsSharingElements }, { check, diff, ExpectedDeltaSchema }] = await Promise.all([
+    import("@dieu44/catalog-snapshot/schema"),
+    import("@dieu44/plumbing/json-shared"),
+    import("./index.js"),
+  ]);
+  const documents = [];
+  for (const [i, path] of paths.entries()) {
+    const bytes = await (reads[i] ?? readBytes(path));
+    documents.push({ bytes, label: sourceLabel(path) });
+  }
   // Read as a pair: the tables the two have byte for byte the same are parsed and validated once.
-  const [before, after] = (await readDocumentsSharingElements(CatalogSnapshotSchema, [args.before, args.after])) as [
-    CatalogSnapshot,
-    CatalogSnapshot,
-  ];
+  const [before, after] = parseDocumentsSharingElements(CatalogSnapshotSchema, documents) as [CatalogSnapshot, CatalogSnapshot];
   const expectation = args.expect === undefined ? undefined : await readDocument(ExpectedDeltaSchema, args.expect);
   const scope = {
     ...(args.scopeSchemas.length > 0 ? { schemas: args.scopeSchemas } : {}),

@@ -12,7 +12,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { z } from "zod";
-import { decodeUtf8, MAX_DOCUMENT_DEPTH, parseDocument, readBytes, sourceLabel } from "./json-io.js";
+import { decodeUtf8, MAX_DOCUMENT_DEPTH, parseDocument } from "./json-io.js";
 
 export interface DocumentBytes {
   bytes: Uint8Array;
@@ -254,11 +254,4 @@ export function parseDocumentsSharingElements<S extends z.ZodObject>(schema: S, 
     (document) =>
       parseSharing(schema, document, seen) ?? parseDocument(schema, decodeUtf8(document.bytes, document.label), document.label),
   );
-}
-
-/** Reads and parses documents from files (or `-`, once) as parseDocumentsSharingElements does. */
-export async function readDocumentsSharingElements<S extends z.ZodObject>(schema: S, paths: string[]): Promise<z.output<S>[]> {
-  const documents: DocumentBytes[] = [];
-  for (const path of paths) documents.push({ bytes: await readBytes(path), label: sourceLabel(path) });
-  return parseDocumentsSharingElements(schema, documents);
 }

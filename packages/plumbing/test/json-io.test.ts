@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -65,6 +65,30 @@ describe("reading bytes and writing files", () => {
         /x\.json: cannot write file \(ENOENT\)/,
       );
       expect(readdirSync(dir)).toEqual(["out.json"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads any file's bytes exactly: a large one, an empty one, a pipe, one whose stat says 0 bytes; a folder is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
+    try {
+      const large = join(dir, "large.json");
+      const content = Buffer.alloc(3 * 2 ** 20 + 7, "0123456789abcdef");
+      writeFileSync(large, content);
+      expect((await readBytes(large)).equals(content)).toBe(true);
+      const empty = join(dir, "empty.json");
+      writeFileSync(empty, "");
+      expect((await readBytes(empty)).length).toBe(0);
+      const fifo = join(dir, "pipe");
+      spawnSync("mkfifo", [fifo]);
+      const writer = spawn("sh", ["-c", `printf 'through a pipe' > '${fifo}'`], { stdio: "ignore" });
+      const written = new Promise((resolve) => writer.once("exit", resolve));
+      expect((await readBytes(fifo)).toString()).toBe("through a pipe");
+      expect(await written).toBe(0);
+      // /proc files stat as empty and still have content.
+      expect((await readBytes("/proc/self/status")).toString()).toMatch(/^Name:/);
+      await expect(readBytes(dir)).rejects.toThrow(/cannot read file \(EISDIR\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
