@@ -383,22 +383,66 @@ export function toJsonText(value: unknown): string {
 }
 
 /**
- * Writes text to a stream and resolves when flushed. A closed pipe (EPIPE) resolves quietly:
- * `tool | head` is not a crash.
+ * Writes text (or bytes) to a stream and resolves when flushed: true, or false when the reader is
+ * gone. A closed pipe (EPIPE) is not an error: `tool | head` is not a crash.
  */
-export function writeOut(text: string, stream: NodeJS.WritableStream = process.stdout): Promise<void> {
+export function writeOut(text: string | Uint8Array, stream: NodeJS.WritableStream = process.stdout): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      if (error.code === "EPIPE") resolve();
+      if (error.code === "EPIPE") resolve(false);
       else reject(error);
     };
     stream.once("error", onError);
     stream.write(text, (error) => {
       stream.removeListener("error", onError);
-      if (error && (error as NodeJS.ErrnoException).code !== "EPIPE") reject(error);
-      else resolve();
+      if (!error) resolve(true);
+      else if ((error as NodeJS.ErrnoException).code === "EPIPE") resolve(false);
+      else reject(error);
     });
   });
+}
+
+/**
+ * writeOut for text made piece by piece (a document too large to be one string), in writes of
+ * about a megabyte; stops quietly when the reader is gone.
+ */
+export async function writeChunksOut(
+  chunks: Iterable<string> | AsyncIterable<string>,
+  stream: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
+  await writeEncoded(chunks, (bytes) => writeOut(bytes, stream));
+}
+
+const WRITE_BUFFER_BYTES = 1 << 20;
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Encodes text made piece by piece (pieces of any size) as UTF-8 into one reused buffer, and hands
+ * each full buffer, then the rest, to `write`, which is done with the bytes when it resolves (to
+ * false: stop, the reader is gone). One buffer for the whole output, not one string and one
+ * buffer per megabyte: fresh memory is what a large document's output cost most (a page's first
+ * touch), and pages of the buffer a small text does not reach are never touched.
+ */
+async function writeEncoded(
+  chunks: Iterable<string> | AsyncIterable<string>,
+  write: (bytes: Uint8Array) => Promise<boolean>,
+): Promise<void> {
+  const buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  let used = 0;
+  for await (const chunk of chunks) {
+    let rest = chunk;
+    while (rest.length > 0) {
+      // Stops short at a full buffer, never inside a character.
+      const { read, written } = utf8Encoder.encodeInto(rest, buffer.subarray(used));
+      used += written;
+      rest = rest.slice(read);
+      if (rest.length > 0) {
+        if (!(await write(buffer.subarray(0, used)))) return;
+        used = 0;
+      }
+    }
+  }
+  if (used > 0) await write(buffer.subarray(0, used));
 }
 
 /** Tells apart the temporary files of concurrent writes from one process. */
@@ -415,15 +459,19 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
 
 /**
  * writeFileAtomically for text made piece by piece (a document too large to be one string): each
- * chunk is written as it comes, then the whole is flushed and renamed, as writeFileAtomically does.
+ * megabyte is written as it comes, then the whole is flushed and renamed, as writeFileAtomically
+ * does.
  */
 export async function writeChunksAtomically(path: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}-${++temporaryCounter}.tmp`);
   try {
     const file = await open(temporary, "wx");
     try {
-      // writeFile on a handle writes the whole chunk from the current position (no short writes).
-      for await (const chunk of chunks) await file.writeFile(chunk, "utf8");
+      await writeEncoded(chunks, async (bytes) => {
+        // writeFile on a handle writes all the bytes from the current position (no short writes).
+        await file.writeFile(bytes);
+        return true;
+      });
       // Flushed before the rename: after a power loss the name points at the whole new text.
       await file.sync();
     } finally {

@@ -15,6 +15,7 @@ import {
   readBytes,
   readText,
   writeChunksAtomically,
+  writeChunksOut,
   writeFileAtomically,
 } from "../src/json-io.js";
 
@@ -114,6 +115,35 @@ describe("reading bytes and writing files", () => {
       // The previous content, whole, and no temporary file left behind.
       expect(readFileSync(path, "utf8")).toBe(pieces.join(""));
       expect(readdirSync(dir)).toEqual(["big.json"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes the exact UTF-8 of the pieces, to a file and to a stream, whatever straddles a megabyte", async () => {
+    const MiB = 2 ** 20;
+    // Within one piece: a 2-byte character across the first 1 MiB boundary of the output, then
+    // 3- and 4-byte ones (the latter surrogate pairs) across the next ones. Then a 3-byte piece
+    // across a boundary, a piece larger than two buffers, an empty one.
+    const pieces = [
+      `${"a".repeat(MiB - 1)}é${"€".repeat(400_000)}${"😀".repeat(300_000)}`,
+      "b".repeat(MiB - 3),
+      "€",
+      "d".repeat(2 * MiB + 5),
+      "",
+      "end\n",
+    ];
+    const expected = Buffer.from(pieces.join(""), "utf8");
+    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
+    try {
+      const path = join(dir, "doc.json");
+      await writeChunksAtomically(path, pieces);
+      expect(readFileSync(path).equals(expected)).toBe(true);
+      const stream = new PassThrough();
+      const received: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => received.push(Buffer.from(chunk)));
+      await writeChunksOut(pieces, stream);
+      expect(Buffer.concat(received).equals(expected)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
