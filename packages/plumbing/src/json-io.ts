@@ -1,7 +1,6 @@
 /**
  * Reading input from a file or `-` (stdin), JSON documents with schema validation, and writing output.
  */
-import { constants } from "node:buffer";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { z } from "zod";
@@ -22,6 +21,9 @@ export async function readBytes(path: string, stdin: NodeJS.ReadableStream = pro
   }
 }
 
+/** readFile's own limit: a larger file gets its error (ERR_FS_FILE_TOO_LARGE), as before. */
+const READ_FILE_MAX_BYTES = 2 ** 31 - 1;
+
 /**
  * A file's bytes; a regular file's in one read call, which runs whole on libuv's thread pool, in
  * parallel with whatever this thread does meanwhile (readFile reads 512 KiB at a time, and each
@@ -32,7 +34,7 @@ async function readWholeFile(path: string): Promise<Buffer> {
   try {
     const stats = await file.stat();
     const size = stats.size;
-    if (!stats.isFile() || size === 0 || size >= constants.MAX_LENGTH) return await file.readFile();
+    if (!stats.isFile() || size === 0 || size >= READ_FILE_MAX_BYTES) return await file.readFile();
     // One byte more than the stat said: room to notice a file that grew meanwhile.
     const bytes = Buffer.allocUnsafe(size + 1);
     let length = 0;
