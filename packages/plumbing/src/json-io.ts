@@ -429,7 +429,8 @@ async function writeEncoded(
   chunks: Iterable<string> | AsyncIterable<string>,
   write: (bytes: Uint8Array) => Promise<boolean>,
 ): Promise<void> {
-  const buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  // Not zeroed: only bytes encodeInto has just written are ever handed out.
+  const buffer = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
   let used = 0;
   for await (const chunk of chunks) {
     let rest = chunk;
