@@ -122,11 +122,11 @@ describe("reading bytes and writing files", () => {
 
   it("writes the exact UTF-8 of the pieces, to a file and to a stream, whatever straddles a megabyte", async () => {
     const MiB = 2 ** 20;
-    // Within one piece: a 2-byte character across the first 1 MiB boundary of the output, then
-    // 3- and 4-byte ones (the latter surrogate pairs) across the next ones. Then a 3-byte piece
-    // across a boundary, a piece larger than two buffers, an empty one.
+    // Within the first piece, a 2-, a 3- and a 4-byte character (the last a surrogate pair) each
+    // come where a 1 MiB buffer has 1 or 2 bytes of room left; then small pieces, one larger than
+    // two buffers, an empty one.
     const pieces = [
-      `${"a".repeat(MiB - 1)}é${"€".repeat(400_000)}${"😀".repeat(300_000)}`,
+      `${"a".repeat(MiB - 1)}é${"€".repeat(400_001)}${"😀".repeat(300_000)}`,
       "b".repeat(MiB - 3),
       "€",
       "d".repeat(2 * MiB + 5),
