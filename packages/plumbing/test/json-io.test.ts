@@ -52,12 +52,21 @@ describe("json-io", () => {
   });
 });
 
+/** Runs `body` in a new temporary folder, removed afterwards whatever happens. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "json-io-"));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("reading bytes and writing files", () => {
   it("reads bytes from - or a file, and writes a file whole", async () => {
     const bytes = await readBytes("-", Readable.from([Buffer.from([0xef, 0xbb]), Buffer.from([0xbf, 0x41])]));
     expect([...bytes]).toEqual([0xef, 0xbb, 0xbf, 0x41]);
-    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
-    try {
+    await inTempDir(async (dir) => {
       const path = join(dir, "out.json");
       await writeFileAtomically(path, "é\n");
       expect([...(await readBytes(path))]).toEqual([...Buffer.from("é\n")]);
@@ -66,14 +75,11 @@ describe("reading bytes and writing files", () => {
         /x\.json: cannot write file \(ENOENT\)/,
       );
       expect(readdirSync(dir)).toEqual(["out.json"]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("reads any file's bytes exactly: a large one, an empty one, a pipe, one whose stat says 0 bytes; a folder is refused", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
-    try {
+    await inTempDir(async (dir) => {
       const large = join(dir, "large.json");
       const content = Buffer.alloc(3 * 2 ** 20 + 7, "0123456789abcdef");
       writeFileSync(large, content);
@@ -90,14 +96,11 @@ describe("reading bytes and writing files", () => {
       // /proc files stat as empty and still have content.
       expect((await readBytes("/proc/self/status")).toString()).toMatch(/^Name:/);
       await expect(readBytes(dir)).rejects.toThrow(/cannot read file \(EISDIR\)/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("writes text made piece by piece whole, and keeps the old file when the pieces fail midway", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
-    try {
+    await inTempDir(async (dir) => {
       const path = join(dir, "big.json");
       const pieces = Array.from({ length: 50 }, (_, i) => `${String(i % 10).repeat(50_000)}é`);
       await writeChunksAtomically(
@@ -115,9 +118,7 @@ describe("reading bytes and writing files", () => {
       // The previous content, whole, and no temporary file left behind.
       expect(readFileSync(path, "utf8")).toBe(pieces.join(""));
       expect(readdirSync(dir)).toEqual(["big.json"]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("writes the exact UTF-8 of the pieces, to a file and to a stream, whatever straddles a megabyte", async () => {
@@ -134,8 +135,7 @@ describe("reading bytes and writing files", () => {
       "end\n",
     ];
     const expected = Buffer.from(pieces.join(""), "utf8");
-    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
-    try {
+    await inTempDir(async (dir) => {
       const path = join(dir, "doc.json");
       await writeChunksAtomically(path, pieces);
       expect(readFileSync(path).equals(expected)).toBe(true);
@@ -144,22 +144,17 @@ describe("reading bytes and writing files", () => {
       stream.on("data", (chunk: Buffer) => received.push(Buffer.from(chunk)));
       await writeChunksOut(pieces, stream);
       expect(Buffer.concat(received).equals(expected)).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("keeps concurrent writes of one path apart: the file ends whole, as one of them wrote it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "json-io-"));
-    try {
+    await inTempDir(async (dir) => {
       const path = join(dir, "doc.json");
       const texts = Array.from({ length: 20 }, (_, i) => `${String(i).repeat(100_000)}\n`);
       await Promise.all(texts.map((text) => writeFileAtomically(path, text)));
       expect(texts).toContain(readFileSync(path, "utf8"));
       expect(readdirSync(dir)).toEqual(["doc.json"]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
