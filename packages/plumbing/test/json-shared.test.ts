@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseDocument } from "../src/json-io.js";
-import { parseDocumentsSharingElements, topLevelArrays } from "../src/json-shared.js";
+import { parseDocumentPairOmittingShared, parseDocumentsSharingElements, topLevelArrays } from "../src/json-shared.js";
 
 const Item = z.object({ name: z.string(), size: z.number().default(0) });
 const schema = z.object({
@@ -120,5 +120,61 @@ describe("topLevelArrays", () => {
     }
     expect(topLevelArrays(encoder.encode('{"a":[[[1]]]}'), 3)).toBeNull();
     expect(topLevelArrays(encoder.encode('{"a":[[1]]}'), 3)).not.toBeNull();
+  });
+});
+
+describe("parseDocumentPairOmittingShared", () => {
+  const items = Array.from({ length: 30 }, (_, i) => ({ name: `item ${i}`, size: i }));
+  const keep = (value: unknown) => (value as { name: string }).name;
+  const pair = (before: string, after: string) =>
+    parseDocumentPairOmittingShared(schema, [input(before, "a.json"), input(after, "b.json")], { key: "items", keep });
+
+  it("leaves out of both documents exactly the elements whose text both have, and keeps what `keep` returns", () => {
+    const changed = items.map((item, i) => (i === 4 ? { ...item, size: 400 } : item)).filter((_, i) => i !== 9);
+    changed.splice(20, 0, { name: "new", size: 1 });
+    const { documents, omitted } = pair(doc(items), doc(changed));
+    expect(documents[0].items).toEqual([
+      { name: "item 4", size: 4 },
+      { name: "item 9", size: 9 },
+    ]);
+    expect(documents[1].items).toEqual([
+      { name: "item 4", size: 400 },
+      { name: "new", size: 1 },
+    ]);
+    expect(omitted).toEqual(items.filter((_, i) => i !== 4 && i !== 9).map((item) => item.name));
+    // The other lists and fields are whole.
+    expect(documents[1].notes).toEqual(["x"]);
+    expect(documents[1].owner).toEqual({ tags: ["a", "[b]"] });
+  });
+
+  it("does not take an element for another whose text it only starts with", () => {
+    const numbers = z.object({ items: z.array(z.number()) });
+    const { documents, omitted } = parseDocumentPairOmittingShared(
+      numbers,
+      [input('{"items":[12,5]}', "a.json"), input('{"items":[123 ,5 ]}', "b.json")],
+      { key: "items", keep: (value) => value },
+    );
+    expect(documents).toEqual([{ items: [12] }, { items: [123] }]);
+    expect(omitted).toEqual([5]);
+  });
+
+  it("still validates the elements it leaves out: a bad one shared by both is the first file's error", () => {
+    const bad = doc(items).replace('"size":3', '"size":"3"');
+    expect(() => pair(bad, bad)).toThrow(/a\.json: invalid document: field items\[3\]\.size/);
+  });
+
+  it("gives both documents whole when no text is shared, or the pair cannot take the fast path", () => {
+    const pretty = JSON.stringify(JSON.parse(doc(items)), null, 2);
+    const { documents, omitted } = pair(pretty, doc(items));
+    expect(omitted).toHaveLength(0);
+    expect(documents[0].items).toEqual(items);
+    expect(documents[1].items).toEqual(items);
+    const checked = z.object({ items: z.array(Item).max(40) });
+    const whole = parseDocumentPairOmittingShared(checked, [input(doc(items), "a.json"), input(doc(items), "b.json")], {
+      key: "items",
+      keep,
+    });
+    expect(whole.omitted).toEqual([]);
+    expect(whole.documents[0].items).toHaveLength(30);
   });
 });
