@@ -41,6 +41,30 @@ const COLON = 0x3a;
 const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /**
+ * The offset of the bracket that closes the object or array opening at `start`, or -1 when the
+ * text ends first or nests deeper than `maxDepth`. Brackets only: JSON.parse checks the rest.
+ */
+function containerEnd(bytes: Uint8Array, start: number, maxDepth: number): number {
+  const length = bytes.length;
+  let depth = 0;
+  for (let index = start; index < length; index++) {
+    const byte = bytes[index] as number;
+    if (byte === QUOTE) {
+      for (index++; index < length; index++) {
+        const inner = bytes[index] as number;
+        if (inner === QUOTE) break;
+        if (inner === BACKSLASH) index++;
+      }
+    } else if (byte === 0x7b || byte === 0x5b) {
+      if (++depth > maxDepth) return -1;
+    } else if (byte === 0x7d || byte === 0x5d) {
+      if (--depth === 0) return index;
+    }
+  }
+  return -1;
+}
+
+/**
  * Where an element already read elsewhere ends, if a copy of it starts at `at` in the list `key`:
  * its end (exclusive), or -1 to scan the element byte by byte.
  */
@@ -76,6 +100,15 @@ export function topLevelArrays(bytes: Uint8Array, maxDepth = MAX_DOCUMENT_DEPTH,
         index = end - 1;
         continue;
       }
+    }
+    if (current && depth === 2 && elementStart < 0 && (byte === 0x7b || byte === 0x5b)) {
+      // An object or array element: found whole by a tighter loop than this one.
+      const end = containerEnd(bytes, index, maxDepth - 2);
+      if (end < 0) return null;
+      elementStart = index;
+      lastNonSpace = end;
+      index = end;
+      continue;
     }
     if (byte === QUOTE) {
       const start = index;
