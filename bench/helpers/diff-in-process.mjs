@@ -1,17 +1,18 @@
-// drift-diff's library diff() alone, on two snapshot files read once as the CLI reads them (as a
-// pair: tables byte for byte the same are parsed and validated once, and shared): the secondary
-// figure of the drift-diff pair (the CLI end to end is the primary one).
+// drift-diff's library diff() alone, on two snapshot files read once as a pair, whole (readDocumentPair
+// without `omit`: tables byte for byte the same are parsed and validated once, and shared): the
+// secondary figure of the drift-diff pair (the CLI end to end is the primary one).
 //   node bench/helpers/diff-in-process.mjs BEFORE.json AFTER.json REPEATS   -> JSON on stdout
-import { readFileSync } from "node:fs";
 import { CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { diff } from "@dieu44/drift-diff";
-import { parseDocumentsSharingElements } from "@dieu44/plumbing/json-shared";
+import { readDocumentPair } from "@dieu44/plumbing/json-shared";
 
 const [beforeFile, afterFile, repeats = "11"] = process.argv.slice(2);
 const readStart = performance.now();
-const [before, after] = parseDocumentsSharingElements(CatalogSnapshotSchema, [
-  { bytes: readFileSync(beforeFile), label: beforeFile },
-  { bytes: readFileSync(afterFile), label: afterFile },
+const {
+  documents: [before, after],
+} = await readDocumentPair(CatalogSnapshotSchema, [
+  { path: beforeFile, label: beforeFile },
+  { path: afterFile, label: afterFile },
 ]);
 const readSeconds = (performance.now() - readStart) / 1000;
 const diffSeconds = [];

@@ -1,14 +1,12 @@
 /**
  * The drift-diff command as a plain async function: read both snapshots (and the expectation),
  * diff, check, render. The CLI loads this module only once the arguments parsed, so that
- * `--help` and usage errors do not pay for zod and the diff; and this module loads them only once
- * both snapshots started reading, so that the reads (on libuv's threads) and the loading (on this
- * one) overlap.
+ * `--help` and usage errors do not pay for zod and the diff.
  */
 import type { CatalogSnapshot, CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { ExitCode, InputError } from "@dieu44/plumbing/exit";
-import { readBytes, readDocument, sourceLabel, toJsonText } from "@dieu44/plumbing/json-io";
-import type { DocumentBytes } from "@dieu44/plumbing/json-shared";
+import { readDocument, sourceLabel, toJsonText } from "@dieu44/plumbing/json-io";
+import type { DocumentSource } from "@dieu44/plumbing/json-shared";
 import type { Format } from "./choices.js";
 import { formatMarkdown, formatText } from "./format.js";
 import type { CatalogDiff, ExpectationResult, ObjectKind } from "./schema.js";
@@ -25,23 +23,12 @@ export interface DriftDiffArgs {
 /** The command: read both snapshots (and the expectation), diff, check. Returns the document and its exit code. */
 export async function driftDiff(args: DriftDiffArgs): Promise<{ document: CatalogDiff | ExpectationResult; exitCode: ExitCode }> {
   if (args.before === "-" && args.after === "-") throw new InputError("only one of BEFORE and AFTER can be - (stdin)");
-  const paths = [args.before, args.after];
-  // Files start reading now; stdin only in its turn, so that a failed file never leaves the
-  // process waiting on stdin. Awaited in order below, so that which file an error names does not
-  // depend on timing; until then a failed read is not an unhandled rejection.
-  const reads = paths.map((path) => (path === "-" ? undefined : readBytes(path)));
-  for (const read of reads) read?.catch(() => undefined);
-  const [{ CatalogSnapshotSchema }, sharedReader, { check, diff, ExpectedDeltaSchema }] = await Promise.all([
+  const [{ CatalogSnapshotSchema }, { readDocumentPair }, { check, diff, ExpectedDeltaSchema }] = await Promise.all([
     import("@dieu44/catalog-snapshot/schema"),
     import("@dieu44/plumbing/json-shared"),
     import("./index.js"),
   ]);
-  const documents: DocumentBytes[] = [];
-  for (const [i, path] of paths.entries()) {
-    const bytes = await (reads[i] ?? readBytes(path));
-    documents.push({ bytes, label: sourceLabel(path) });
-  }
-  const [before, after] = readPair(CatalogSnapshotSchema, documents as [DocumentBytes, DocumentBytes], sharedReader);
+  const [before, after] = await readPair(CatalogSnapshotSchema, [args.before, args.after], readDocumentPair);
   const expectation = args.expect === undefined ? undefined : await readDocument(ExpectedDeltaSchema, args.expect);
   const scope = {
     ...(args.scopeSchemas.length > 0 ? { schemas: args.scopeSchemas } : {}),
@@ -56,27 +43,25 @@ export async function driftDiff(args: DriftDiffArgs): Promise<{ document: Catalo
 }
 
 /**
- * Both snapshots, without the tables whose text is byte for byte the same in both. Those are
- * validated like the rest, but diff would find nothing to report in them (it skips tables equal
- * on both sides), so they are not kept: most of a pair's memory and collector time. Should a left-out
- * table's name also appear elsewhere (a duplicated entry, which catalog-snapshot never writes),
- * leaving it out could change what diff pairs with what, so the pair is then read whole.
+ * Both snapshots, read side by side, without the tables whose text is byte for byte the same in
+ * both (readDocumentPair's `omit`). Those are validated like the rest, but diff pairs tables by
+ * qualified name and reports nothing about one equal on both sides, so they are not kept: most of
+ * a pair's memory and collector time.
  */
-function readPair(
+async function readPair(
   schema: typeof CatalogSnapshotSchema,
-  documents: [DocumentBytes, DocumentBytes],
-  { parseDocumentPairOmittingShared, parseDocumentsSharingElements }: typeof import("@dieu44/plumbing/json-shared"),
-): [CatalogSnapshot, CatalogSnapshot] {
-  const tableKey = (table: { schema: string; name: string }) => `${table.schema}\u0000${table.name}`;
-  const { documents: pair, omitted } = parseDocumentPairOmittingShared(schema, documents, {
+  paths: [string, string],
+  readDocumentPair: typeof import("@dieu44/plumbing/json-shared").readDocumentPair,
+): Promise<[CatalogSnapshot, CatalogSnapshot]> {
+  const sources = paths.map((path) => ({ path, label: sourceLabel(path) })) as [DocumentSource, DocumentSource];
+  const { documents } = await readDocumentPair(schema, sources, {
     key: "tables",
-    keep: (table) => tableKey(table as CatalogSnapshot["tables"][number]),
+    identity: (table) => {
+      const { schema, name } = table as CatalogSnapshot["tables"][number];
+      return `${schema}\u0000${name}`;
+    },
   });
-  const keys = new Set(omitted as string[]);
-  const unique =
-    keys.size === omitted.length && pair.every((document) => document.tables.every((table) => !keys.has(tableKey(table))));
-  if (unique) return pair as [CatalogSnapshot, CatalogSnapshot];
-  return parseDocumentsSharingElements(schema, documents) as [CatalogSnapshot, CatalogSnapshot];
+  return documents as [CatalogSnapshot, CatalogSnapshot];
 }
 
 export function render(document: CatalogDiff | ExpectationResult, format: Format): string {

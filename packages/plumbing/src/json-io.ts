@@ -1,7 +1,7 @@
 /**
  * Reading input from a file or `-` (stdin), JSON documents with schema validation, and writing output.
  */
-import { open, rename, rm } from "node:fs/promises";
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { z } from "zod";
 import { EnvironmentError, InputError } from "./exit.js";
@@ -19,6 +19,31 @@ export async function readBytes(path: string, stdin: NodeJS.ReadableStream = pro
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(`${path}: cannot read file (${code ?? "error"})`, { cause: error });
   }
+}
+
+/**
+ * A regular file opened to be read in pieces, or the whole bytes of anything else (stdin for `-`,
+ * a pipe, /proc) as readBytes reads them. Errors are readBytes's. The caller closes the file.
+ */
+export async function openForReading(
+  path: string,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<{ file: FileHandle; bytes?: undefined } | { bytes: Buffer; file?: undefined }> {
+  if (path === "-") return { bytes: await readBytes(path, stdin) };
+  let file: FileHandle;
+  try {
+    file = await open(path, "r");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot read file (${code ?? "error"})`, { cause: error });
+  }
+  let regular = false;
+  try {
+    regular = (await file.stat()).isFile();
+  } finally {
+    if (!regular) await file.close();
+  }
+  return regular ? { file } : { bytes: await readBytes(path, stdin) };
 }
 
 /** readFile's own limit: a larger file gets its error (ERR_FS_FILE_TOO_LARGE), as before. */

@@ -1,7 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseDocument } from "../src/json-io.js";
-import { parseDocumentPairOmittingShared, parseDocumentsSharingElements, topLevelArrays } from "../src/json-shared.js";
+import { type DocumentSource, type OmitShared, readDocumentPair } from "../src/json-shared.js";
 
 const Item = z.object({ name: z.string(), size: z.number().default(0) });
 const schema = z.object({
@@ -15,55 +18,71 @@ const schema = z.object({
 const encoder = new TextEncoder();
 const doc = (items: unknown[], extra: Record<string, unknown> = {}) =>
   JSON.stringify({ kind: "thing", formatVersion: 1, owner: { tags: ["a", "[b]"] }, items, notes: ["x"], ...extra });
-const input = (text: string, label: string) => ({ bytes: encoder.encode(text), label });
+const input = (text: string, label: string): DocumentSource => ({ bytes: encoder.encode(text), label });
+const items = Array.from({ length: 40 }, (_, i) => ({ name: `item "${i}" {[,]}`, size: i }));
 
-/** What the plain reader says about the texts: their values, or the first error message. */
-function plain(texts: string[]): unknown {
+const dir = mkdtempSync(join(tmpdir(), "json-shared-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+/** The text as a file: read through the reused window, not whole. */
+function file(text: string): DocumentSource {
+  const path = join(dir, `doc${++files}.json`);
+  writeFileSync(path, text);
+  return { path, label: path };
+}
+
+/** What the plain reader says about two texts: their values, or the first error message. */
+function plain(texts: [string, string], schemaOf: z.ZodObject = schema): unknown {
   try {
-    return texts.map((text, i) => parseDocument(schema, text, `doc${i}.json`));
+    return texts.map((text, i) => parseDocument(schemaOf, text, `doc${i}.json`));
   } catch (error) {
     return (error as Error).message;
   }
 }
-/** The same through the shared reader. */
-function shared(texts: string[]): unknown {
+/** The same through the pair reader, from memory; its documents, or the error message. */
+async function paired(texts: [string, string], schemaOf: z.ZodObject = schema): Promise<unknown> {
   try {
-    return parseDocumentsSharingElements(
-      schema,
-      texts.map((text, i) => input(text, `doc${i}.json`)),
-    );
+    const { documents } = await readDocumentPair(schemaOf, [input(texts[0], "doc0.json"), input(texts[1], "doc1.json")]);
+    return documents;
   } catch (error) {
     return (error as Error).message;
   }
 }
 
-describe("parseDocumentsSharingElements", () => {
-  const items = Array.from({ length: 40 }, (_, i) => ({ name: `item "${i}" {[,]}`, size: i }));
-
-  it("gives what parseDocument gives, and shares the elements whose text is the same", () => {
+describe("readDocumentPair", () => {
+  it("gives what parseDocument gives, and shares the elements whose text is the same", async () => {
     const before = doc(items);
     // One changed, one removed, two inserted, one without its defaulted field.
     const changed = items.map((item, i) => (i === 5 ? { ...item, size: 500 } : item)).filter((_, i) => i !== 20);
     changed.splice(30, 0, { name: "new one", size: 1 }, { name: "new two" } as { name: string; size: number });
     const after = doc(changed);
-    const [a, b] = parseDocumentsSharingElements(schema, [input(before, "a.json"), input(after, "b.json")]);
+    const { documents, omitted } = await readDocumentPair(schema, [input(before, "a.json"), input(after, "b.json")]);
+    const [a, b] = documents;
     expect(a).toEqual(parseDocument(schema, before, "a.json"));
     expect(b).toEqual(parseDocument(schema, after, "b.json"));
-    const first = new Set(a?.items);
-    const reused = b?.items.filter((item) => first.has(item)) ?? [];
+    expect(omitted).toEqual([]);
+    const first = new Set(a.items);
     // Every unchanged element is the same object; the changed and new ones are not.
-    expect(reused).toHaveLength(items.length - 2);
-    expect(b?.items[5]).not.toBe(a?.items[5]);
-    expect(b?.items.find((item) => item.name === "new two")).toEqual({ name: "new two", size: 0 });
+    expect(b.items.filter((item) => first.has(item))).toHaveLength(items.length - 2);
+    expect(b.items[5]).not.toBe(a.items[5]);
+    expect(b.items.find((item) => item.name === "new two")).toEqual({ name: "new two", size: 0 });
   });
 
-  it("reads pretty-printed documents, empty arrays and escapes the same way", () => {
+  it("reads pretty-printed documents, empty arrays, escapes, and lists in the same order only", async () => {
     const pretty = JSON.stringify(JSON.parse(doc([{ name: 'a "quoted" \\ name' }, { name: "é ☃ 😀" }])), null, 2);
     const empty = doc([], { notes: [] });
-    expect(shared([pretty, empty])).toEqual(plain([pretty, empty]));
+    expect(await paired([pretty, empty])).toEqual(plain([pretty, empty]));
+    // The lists in another order, or one list only in one document: read plainly, same values.
+    const reordered = JSON.stringify({ kind: "thing", formatVersion: 1, notes: ["x"], owner: { tags: [] }, items });
+    expect(await paired([doc(items), reordered])).toEqual(plain([doc(items), reordered]));
+    const loose = z.object({ items: z.array(Item), notes: z.array(z.string()).optional() });
+    const withNotes = JSON.stringify({ items, notes: ["only here"] });
+    const withoutNotes = JSON.stringify({ items });
+    expect(await paired([withNotes, withoutNotes], loose)).toEqual(plain([withNotes, withoutNotes], loose));
+    expect(await paired([withoutNotes, withNotes], loose)).toEqual(plain([withoutNotes, withNotes], loose));
   });
 
-  it("refuses what parseDocument refuses, with its message", () => {
+  it("refuses what parseDocument refuses, with its message, whichever document it is in", async () => {
     const bad = [
       doc(items).replace('"size":3', '"size":"3"'), // a field of the wrong type
       doc(items).replace('"size":3}', '"size":3},'), // a trailing comma... inside the list
@@ -71,110 +90,127 @@ describe("parseDocumentsSharingElements", () => {
       doc(items).replace("[", "[,"), // an empty element
       `\uFEFF${doc(items)}`, // a byte-order mark
       doc(items).slice(0, -1), // cut short
+      doc(items).slice(0, 200), // cut short inside the list
       "[1, 2]", // not an object
       doc(items, { extra: [1, 2] }), // an array the schema does not know (stripped, like parseDocument)
       doc(items).replace('"items"', '"it\\xems"'), // a key that is not a JSON string
+      doc(items).replace('"size":3}', '"size":3 x}'), // garbage after a value
       `${doc(items)} x`,
       "",
     ];
     for (const text of bad) {
-      expect(shared([doc(items), text]), text.slice(0, 80)).toEqual(plain([doc(items), text]));
+      expect(await paired([doc(items), text]), text.slice(0, 80)).toEqual(plain([doc(items), text]));
+      expect(await paired([text, doc(items)]), text.slice(0, 80)).toEqual(plain([text, doc(items)]));
     }
   });
 
-  it("leaves checks on the object or on a list to the plain reader, which sees the whole list", () => {
+  it("refuses bytes that are not UTF-8 inside an element, in either document, as parseDocument does", async () => {
+    const text = doc(items);
+    const bytes = encoder.encode(text);
+    const broken = new Uint8Array(bytes);
+    broken[text.indexOf('item \\"3') + 1] = 0xff;
+    const second = readDocumentPair(schema, [
+      { bytes, label: "a.json" },
+      { bytes: broken, label: "b.json" },
+    ]);
+    await expect(second).rejects.toThrow(/b\.json: not valid UTF-8/);
+    const first = readDocumentPair(schema, [
+      { bytes: broken, label: "a.json" },
+      { bytes, label: "b.json" },
+    ]);
+    await expect(first).rejects.toThrow(/a\.json: not valid UTF-8/);
+  });
+
+  it("leaves checks on the object or on a list to the plain reader, which sees the whole list", async () => {
     const limited = z.object({ items: z.array(Item).max(2) });
     const refined = z.object({ items: z.array(Item) }).refine((value) => value.items.length < 2, "too many");
     const text = JSON.stringify({ items: [{ name: "a" }, { name: "b" }, { name: "c" }] });
     for (const checked of [limited, refined]) {
-      expect(() => parseDocumentsSharingElements(checked, [input(text, "c.json")])).toThrow(/c\.json: invalid document/);
+      const read = readDocumentPair(checked, [input(text, "c.json"), input(text, "d.json")]);
+      await expect(read).rejects.toThrow(/c\.json: invalid document/);
     }
   });
 
-  it("refuses a document nested too deep, as parseDocument does", () => {
+  it("refuses a document nested too deep, as parseDocument does", async () => {
     const deep = doc([{ name: "x", size: 1, more: JSON.parse(`${"[".repeat(300)}${"]".repeat(300)}`) }]);
-    expect(shared([deep])).toMatch(/doc0\.json: invalid document: .*nested more than 256 levels deep/);
-    expect(shared([deep])).toEqual(plain([deep]));
+    expect(await paired([deep, doc(items)])).toMatch(/doc0\.json: invalid document: .*nested more than 256 levels deep/);
+    expect(await paired([doc(items), deep])).toEqual(plain([doc(items), deep]));
+  });
+
+  it("reads files larger than its buffer, and an element larger than it, as parseDocument does", async () => {
+    // About 2.5 MB each: elements cross the 1 MiB buffer's edges; one element is 1.5 MB alone.
+    const many = Array.from({ length: 4000 }, (_, i) => ({ name: `${"é".repeat(100)} ${i} ${"x".repeat(i % 300)}`, size: i }));
+    const before = doc(many);
+    const huge = { name: `${"y".repeat(1_500_000)}"`.slice(0, -1), size: -1 };
+    const after = doc([...many.slice(0, 1000).filter((_, i) => i !== 500), huge, ...many.slice(1000, 3990)]);
+    const sources: [DocumentSource, DocumentSource] = [file(before), file(after)];
+    const { documents } = await readDocumentPair(schema, sources);
+    expect(documents[0]).toEqual(parseDocument(schema, before, "a"));
+    expect(documents[1]).toEqual(parseDocument(schema, after, "b"));
+    const first = new Set(documents[0].items);
+    expect(documents[1].items.filter((item) => first.has(item))).toHaveLength(999 + 2990);
+  });
+
+  it("names a file it cannot read, the first before the second", async () => {
+    const missing = { path: join(dir, "missing.json"), label: join(dir, "missing.json") };
+    await expect(readDocumentPair(schema, [missing, file(doc(items))])).rejects.toThrow(
+      /missing\.json: cannot read file \(ENOENT\)/,
+    );
+    await expect(readDocumentPair(schema, [file(doc(items)), missing])).rejects.toThrow(
+      /missing\.json: cannot read file \(ENOENT\)/,
+    );
   });
 });
 
-describe("topLevelArrays", () => {
-  it("finds each top-level list and its elements, not the lists nested deeper", () => {
-    const text = '{ "a" : [ 1 , "x,]" , {"b":[2]} ] , "o":{"c":[3]}, "d":[], "e":[null,true] }';
-    const arrays = topLevelArrays(encoder.encode(text)) ?? [];
-    const slices = arrays.map((array) => {
-      const parts: string[] = [];
-      for (let i = 0; i < array.elements.length; i += 2) parts.push(text.slice(array.elements[i], array.elements[i + 1]));
-      return [array.key, parts];
-    });
-    expect(slices).toEqual([
-      ["a", ["1", '"x,]"', '{"b":[2]}']],
-      ["d", []],
-      ["e", ["null", "true"]],
-    ]);
-  });
+describe("readDocumentPair with omit", () => {
+  const omit: OmitShared = { key: "items", identity: (value) => (value as { name: string }).name };
+  const list = Array.from({ length: 30 }, (_, i) => ({ name: `item ${i}`, size: i }));
 
-  it("is null for what it cannot read exactly", () => {
-    for (const text of ["[1]", '{"a":[1,]}', '{"a":[,1]}', '{"a":[1],"a":[2]}', '{"a":[1]', '{"a":"x', '{"a":[1]} {}']) {
-      expect(topLevelArrays(encoder.encode(text)), text).toBeNull();
-    }
-    expect(topLevelArrays(encoder.encode('{"a":[[[1]]]}'), 3)).toBeNull();
-    expect(topLevelArrays(encoder.encode('{"a":[[1]]}'), 3)).not.toBeNull();
-  });
-});
-
-describe("parseDocumentPairOmittingShared", () => {
-  const items = Array.from({ length: 30 }, (_, i) => ({ name: `item ${i}`, size: i }));
-  const keep = (value: unknown) => (value as { name: string }).name;
-  const pair = (before: string, after: string) =>
-    parseDocumentPairOmittingShared(schema, [input(before, "a.json"), input(after, "b.json")], { key: "items", keep });
-
-  it("leaves out of both documents exactly the elements whose text both have, and keeps what `keep` returns", () => {
-    const changed = items.map((item, i) => (i === 4 ? { ...item, size: 400 } : item)).filter((_, i) => i !== 9);
+  it("leaves out of both documents exactly the elements whose text both have, and gives their identities", async () => {
+    const changed = list.map((item, i) => (i === 4 ? { ...item, size: 400 } : item)).filter((_, i) => i !== 9);
     changed.splice(20, 0, { name: "new", size: 1 });
-    const { documents, omitted } = pair(doc(items), doc(changed));
-    expect(documents[0].items).toEqual([
-      { name: "item 4", size: 4 },
-      { name: "item 9", size: 9 },
-    ]);
-    expect(documents[1].items).toEqual([
-      { name: "item 4", size: 400 },
-      { name: "new", size: 1 },
-    ]);
-    expect(omitted).toEqual(items.filter((_, i) => i !== 4 && i !== 9).map((item) => item.name));
-    // The other lists and fields are whole.
-    expect(documents[1].notes).toEqual(["x"]);
-    expect(documents[1].owner).toEqual({ tags: ["a", "[b]"] });
+    for (const sources of [
+      [input(doc(list), "a.json"), input(doc(changed), "b.json")],
+      [file(doc(list)), file(doc(changed))],
+    ] as [DocumentSource, DocumentSource][]) {
+      const { documents, omitted } = await readDocumentPair(schema, sources, omit);
+      expect(documents[0].items).toEqual([
+        { name: "item 4", size: 4 },
+        { name: "item 9", size: 9 },
+      ]);
+      expect(documents[1].items).toEqual([
+        { name: "item 4", size: 400 },
+        { name: "new", size: 1 },
+      ]);
+      expect(omitted).toEqual(list.filter((_, i) => i !== 4 && i !== 9).map((item) => item.name));
+      // The other lists and fields are whole.
+      expect(documents[1].notes).toEqual(["x"]);
+      expect(documents[1].owner).toEqual({ tags: ["a", "[b]"] });
+    }
   });
 
-  it("does not take an element for another whose text it only starts with", () => {
+  it("does not take an element for another whose text it only starts with", async () => {
     const numbers = z.object({ items: z.array(z.number()) });
-    const { documents, omitted } = parseDocumentPairOmittingShared(
+    const { documents, omitted } = await readDocumentPair(
       numbers,
       [input('{"items":[12,5]}', "a.json"), input('{"items":[123 ,5 ]}', "b.json")],
-      { key: "items", keep: (value) => value },
+      { key: "items", identity: String },
     );
     expect(documents).toEqual([{ items: [12] }, { items: [123] }]);
-    expect(omitted).toEqual([5]);
+    expect(omitted).toEqual(["5"]);
   });
 
-  it("still validates the elements it leaves out: a bad one shared by both is the first file's error", () => {
-    const bad = doc(items).replace('"size":3', '"size":"3"');
-    expect(() => pair(bad, bad)).toThrow(/a\.json: invalid document: field items\[3\]\.size/);
+  it("still validates the elements it leaves out: a bad one shared by both is the first file's error", async () => {
+    const bad = doc(list).replace('"size":3', '"size":"3"');
+    const read = readDocumentPair(schema, [input(bad, "a.json"), input(bad, "b.json")], omit);
+    await expect(read).rejects.toThrow(/a\.json: invalid document: field items\[3\]\.size/);
   });
 
-  it("gives both documents whole when no text is shared, or the pair cannot take the fast path", () => {
-    const pretty = JSON.stringify(JSON.parse(doc(items)), null, 2);
-    const { documents, omitted } = pair(pretty, doc(items));
-    expect(omitted).toHaveLength(0);
-    expect(documents[0].items).toEqual(items);
-    expect(documents[1].items).toEqual(items);
-    const checked = z.object({ items: z.array(Item).max(40) });
-    const whole = parseDocumentPairOmittingShared(checked, [input(doc(items), "a.json"), input(doc(items), "b.json")], {
-      key: "items",
-      keep,
-    });
-    expect(whole.omitted).toEqual([]);
-    expect(whole.documents[0].items).toHaveLength(30);
+  it("keeps both documents whole when an identity it would leave out also names another element", async () => {
+    const twice = [...list.slice(0, 5), { name: "item 4", size: 44 }, ...list.slice(5)];
+    const { documents, omitted } = await readDocumentPair(schema, [file(doc(twice)), file(doc(list))], omit);
+    expect(omitted).toEqual([]);
+    expect(documents[0].items).toEqual(twice);
+    expect(documents[1].items).toEqual(list);
   });
 });
