@@ -14,7 +14,6 @@ import { describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumb
 import { EnvironmentError, errorMessage, InputError } from "@dieu44/plumbing/exit";
 import { redact } from "@dieu44/plumbing/redact";
 import pg from "pg";
-import QueryStream from "pg-query-stream";
 import { parseAcl } from "./acl.js";
 import {
   DEFAULT_APPLICATION_NAME,
@@ -95,13 +94,6 @@ export interface SnapshotOptions {
 export { DEFAULT_APPLICATION_NAME, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_STATEMENT_TIMEOUT_MS };
 /** Below this many tables, extra connections cost more than they save. */
 export const PARALLEL_MIN_TABLES = 1000;
-
-/**
- * Rows per fetch of a streamed query: small enough to keep memory flat, large enough that the
- * round trips (each a socket write and a wake-up of the server) stay few: 2,000 cost 0.3 s more
- * on 10,000 tables.
- */
-const STREAM_BATCH_SIZE = 10000;
 
 const SNAPSHOT_KIND: CatalogSnapshot["kind"] = "catalog-snapshot";
 const SNAPSHOT_FORMAT_VERSION: CatalogSnapshot["formatVersion"] = 1;
@@ -257,21 +249,33 @@ function sessionSettings(options: SnapshotOptions, ownConnection: boolean): stri
 }
 
 /**
- * Runs a query and hands each row to `onRow` as it arrives (a portal, fetched in batches).
- * Data events rather than `for await`: no promise per row.
+ * Runs a query and hands each row to `onRow` as it arrives. A plain query with a row listener,
+ * which pg does not accumulate: the server sends the whole result without waiting, computing the
+ * next rows while this side decodes the last ones, and each row is dropped once handled. (A
+ * cursor, as pg-query-stream reads, waits for a round trip between batches and holds each batch
+ * whole before handing it over: 10,000 tables took 0.3 s longer that way.) After a failing
+ * `onRow` the rest of the rows are left alone, and the query fails with that error once the server
+ * has sent them.
  */
-function streamRows<R>(client: pg.Client, text: string, values: unknown[], onRow: (row: R) => void): Promise<void> {
+function streamRows<R extends pg.QueryResultRow>(
+  client: pg.Client,
+  text: string,
+  values: unknown[],
+  onRow: (row: R) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const stream = client.query(new QueryStream(text, values, { batchSize: STREAM_BATCH_SIZE }));
-    stream.on("data", (row: R) => {
+    const query = client.query(new pg.Query<R>(text, values));
+    let failure: unknown = null;
+    query.on("row", (row: R) => {
+      if (failure !== null) return;
       try {
         onRow(row);
       } catch (error) {
-        stream.destroy(error as Error);
+        failure = error;
       }
     });
-    stream.once("error", reject);
-    stream.once("end", () => resolve());
+    query.once("error", reject);
+    query.once("end", () => (failure === null ? resolve() : reject(failure)));
   });
 }
 
