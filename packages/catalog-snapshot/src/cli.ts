@@ -91,13 +91,14 @@ await runCli(TOOL, async () => {
   if (!args) return ExitCode.Passed;
   // Loaded once the arguments parsed, so that --help and usage errors do not pay for pg. The
   // snapshot module, not the index: the CLI has no use for zod, which is slow to load.
-  const [{ snapshot }, { writeJsonDocument }, { createProgress }] = await Promise.all([
+  const [{ snapshotContent }, { writeSnapshot }, { createProgress }] = await Promise.all([
     importPg(() => import("pg")).then(() => import("./snapshot.js")),
     import("./output.js"),
     import("@dieu44/plumbing/progress"),
   ]);
   const progress = createProgress(TOOL);
-  const doc = await snapshot(
+  // The content only: the fingerprint is hashed from the text as it is written.
+  const content = await snapshotContent(
     { url: args.url },
     {
       schemas: args.schema.length > 0 ? args.schema : undefined,
@@ -108,7 +109,7 @@ await runCli(TOOL, async () => {
       onProgress: (done, total) => progress.update(done, total, " catalog queries"),
     },
   );
-  progress.done(`${doc.tables.length} tables`);
-  await writeJsonDocument(doc, args.out, { pretty: args.pretty });
+  progress.done(`${content.tables.length} tables`);
+  await writeSnapshot(content, args.out, { pretty: args.pretty });
   return ExitCode.Passed;
 });

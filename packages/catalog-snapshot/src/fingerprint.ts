@@ -116,47 +116,120 @@ export function computeFingerprint(doc: Omit<CatalogSnapshot, "fingerprint"> | C
   return fingerprintOf(doc, canonicalJson);
 }
 
-/** Elements of a top-level list serialised per JSON.stringify call, by the fingerprint and the writer alike. */
-export const ELEMENTS_PER_PIECE = 256;
-
 /**
- * The JSON text of each top-level list of a document fingerprintOfBuiltDocument hashed, as pieces
- * of ELEMENTS_PER_PIECE elements (the elements' JSON joined by ","), kept while the list lives:
- * the compact writer prints the same pieces, so a large snapshot is serialised once, not twice.
- * Pieces rather than one text per element: a piece of a large snapshot is several hundred
- * kilobytes, which V8 allocates outside the young generation, so the collector never copies it.
- * (A built snapshot is never modified afterwards: its fingerprint would be wrong too.)
+ * Elements of a top-level list serialised per JSON.stringify call, by the fingerprint and the
+ * writer alike. Few enough that a piece (a few dozen kilobytes) is allocated in V8's young
+ * generation and dies there: the same memory serves every piece, where pieces of hundreds of
+ * kilobytes each took fresh pages, whose first touch is costly on some machines.
  */
-const builtListPieces = new WeakMap<readonly unknown[], string[]>();
+export const ELEMENTS_PER_PIECE = 16;
 
-/** The pieces of `list` (see builtListPieces): cached when the fingerprint made them, else made now. */
-export function listPieces(list: readonly unknown[]): string[] {
-  return builtListPieces.get(list) ?? piecesOf(list);
-}
-
-function piecesOf(list: readonly unknown[]): string[] {
-  const pieces: string[] = [];
+/** A list's elements as JSON, ELEMENTS_PER_PIECE at a time (joined by ","; the pieces joined by "," are the list's text without brackets). */
+export function* listPieces(list: readonly unknown[]): Generator<string> {
   for (let start = 0; start < list.length; start += ELEMENTS_PER_PIECE) {
     // "[a,b]" without its brackets is "a,b": JSON.stringify's own text of those elements.
-    pieces.push(JSON.stringify(list.slice(start, start + ELEMENTS_PER_PIECE)).slice(1, -1));
+    yield JSON.stringify(list.slice(start, start + ELEMENTS_PER_PIECE)).slice(1, -1);
   }
-  return pieces;
+}
+
+/**
+ * The text of a top-level member's value as the compact writer prints it, in pieces: a non-empty
+ * list piece by piece, anything else whole. Also what the fingerprint hashes for it, since a
+ * built snapshot's objects are canonical JSON as they are.
+ */
+export function* memberValueTexts(value: unknown): Generator<string> {
+  if (Array.isArray(value) && value.length > 0) {
+    yield "[";
+    let first = true;
+    for (const piece of listPieces(value)) {
+      if (!first) yield ",";
+      first = false;
+      yield piece;
+    }
+    yield "]";
+  } else {
+    yield JSON.stringify(value) ?? "null";
+  }
+}
+
+/** Whether fingerprintOf hashes a top-level member at all (JSON.stringify's rule for object members). */
+function hashable(key: string, value: unknown): boolean {
+  return (
+    key !== "server" && key !== "fingerprint" && value !== undefined && typeof value !== "function" && typeof value !== "symbol"
+  );
+}
+
+/** A snapshot's content, before its fingerprint: what `snapshotContent` returns. */
+export type SnapshotContent = Omit<CatalogSnapshot, "fingerprint">;
+
+/** The document: kind, formatVersion, fingerprint, server, then the content, in that key order. */
+export function withFingerprint(content: SnapshotContent, fingerprint: string): CatalogSnapshot {
+  const { kind, formatVersion, server, ...rest } = content;
+  return { kind, formatVersion, fingerprint, server, ...rest };
 }
 
 /**
  * The fingerprint of a document this package built itself: its nested objects are canonical by
  * construction (a test checks that), so each list is hashed as JSON.stringify prints it.
  */
-export function fingerprintOfBuiltDocument(doc: Omit<CatalogSnapshot, "fingerprint">): string {
-  return fingerprintOf(
-    doc,
-    (value) => JSON.stringify(value) ?? "null",
-    (list) => {
-      const pieces = piecesOf(list);
-      builtListPieces.set(list, pieces);
-      return pieces;
-    },
-  );
+export function fingerprintOfBuiltDocument(doc: SnapshotContent): string {
+  return new FingerprintWhileWriting(doc).digest();
+}
+
+/**
+ * The fingerprint of a built document, computed while a writer prints the document in its own
+ * member order, so that each large list is serialised once for both. The hash takes the members in
+ * code point order: `memberTexts(key)` gives the texts of a member's value; when it is that
+ * member's turn in the hash (the members before it are hashed first, serialised for the hash
+ * alone), they are hashed as they are handed out. A member whose turn has passed is serialised
+ * again for the writer. `digest` hashes whatever is left.
+ */
+export class FingerprintWhileWriting {
+  private readonly hash = createHash("sha256");
+  private readonly keys: string[];
+  private readonly record: Record<string, unknown>;
+  /** Index in `keys` of the next member to hash. */
+  private next = 0;
+
+  constructor(doc: SnapshotContent | CatalogSnapshot) {
+    this.record = doc as unknown as Record<string, unknown>;
+    this.keys = sortedKeys(this.record).filter((key) => hashable(key, this.record[key]));
+    this.hash.update(FINGERPRINT_DOMAIN);
+    this.hash.update("{");
+  }
+
+  *memberTexts(key: string): Generator<string> {
+    const value = this.record[key];
+    const turn = this.keys.indexOf(key);
+    if (turn < this.next) {
+      yield* memberValueTexts(value);
+      return;
+    }
+    this.hashUntil(turn);
+    this.hashKey(turn);
+    for (const text of memberValueTexts(value)) {
+      this.hash.update(text);
+      yield text;
+    }
+    this.next = turn + 1;
+  }
+
+  digest(): string {
+    this.hashUntil(this.keys.length);
+    this.hash.update("}");
+    return this.hash.digest("hex");
+  }
+
+  private hashKey(index: number): void {
+    this.hash.update(`${index > 0 ? "," : ""}${JSON.stringify(this.keys[index])}:`);
+  }
+
+  private hashUntil(end: number): void {
+    for (; this.next < end; this.next++) {
+      this.hashKey(this.next);
+      for (const text of memberValueTexts(this.record[this.keys[this.next] as string])) this.hash.update(text);
+    }
+  }
 }
 
 /**

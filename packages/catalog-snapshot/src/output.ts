@@ -4,7 +4,14 @@
  * produced one run of list elements at a time.
  */
 import { writeChunksAtomically, writeChunksOut } from "@dieu44/plumbing/json-io";
-import { ELEMENTS_PER_PIECE, listPieces } from "./fingerprint.js";
+import {
+  ELEMENTS_PER_PIECE,
+  FingerprintWhileWriting,
+  fingerprintOfBuiltDocument,
+  memberValueTexts,
+  type SnapshotContent,
+  withFingerprint,
+} from "./fingerprint.js";
 
 const INDENT = "  ";
 
@@ -57,29 +64,54 @@ export function* compactJsonTextPieces(doc: object): Generator<string> {
   yield "{";
   for (let m = 0; m < members.length; m += 1) {
     const [key, value] = members[m] as [string, unknown];
-    const separator = m < members.length - 1 ? "," : "";
-    if (Array.isArray(value) && value.length > 0) {
-      yield `${JSON.stringify(key)}:[`;
-      const pieces = listPieces(value);
-      for (let i = 0; i < pieces.length; i += 1) {
-        if (i > 0) yield ",";
-        yield pieces[i] as string;
-      }
-      yield `]${separator}`;
-    } else {
-      yield `${JSON.stringify(key)}:${JSON.stringify([value]).slice(1, -1)}${separator}`;
-    }
+    yield `${m > 0 ? "," : ""}${JSON.stringify(key)}:`;
+    yield* memberValueTexts(value);
   }
   yield "}\n";
 }
 
 /**
- * Writes a document as JSON, compact unless `pretty`, to a file (replaced atomically and flushed:
- * plumbing's writeChunksAtomically) or, with no path or "-", to stdout. Compact by default: a
- * 10,000-table snapshot is 30 MB instead of 52 MB, and every reader parses it faster.
+ * Writes a snapshot as JSON (compact unless `pretty`) to a file (replaced atomically and flushed:
+ * plumbing's writeChunksAtomically) or, with no path or "-", to stdout, and returns its
+ * fingerprint. Compact by default: a 10,000-table snapshot is 30 MB instead of 52 MB, and every
+ * reader parses it faster. A compact file is serialised once: its fingerprint is hashed from the
+ * texts being written (FingerprintWhileWriting), written as a placeholder and filled in before
+ * the file is flushed and renamed. Elsewhere the fingerprint has to come first, from a pass of its
+ * own.
  */
-export async function writeJsonDocument(doc: object, path?: string, options: { pretty?: boolean } = {}): Promise<void> {
-  const pieces = options.pretty ? jsonTextPieces(doc) : compactJsonTextPieces(doc);
-  if (!path || path === "-") await writeChunksOut(pieces);
-  else await writeChunksAtomically(path, pieces);
+export async function writeSnapshot(
+  content: SnapshotContent,
+  path?: string,
+  options: { pretty?: boolean } = {},
+): Promise<string> {
+  const toFile = path !== undefined && path !== "-";
+  if (options.pretty || !toFile) {
+    const fingerprint = fingerprintOfBuiltDocument(content);
+    const doc = withFingerprint(content, fingerprint);
+    const pieces = options.pretty ? jsonTextPieces(doc) : compactJsonTextPieces(doc);
+    if (toFile) await writeChunksAtomically(path, pieces);
+    else await writeChunksOut(pieces);
+    return fingerprint;
+  }
+  const hashing = new FingerprintWhileWriting(content);
+  const { kind, formatVersion, server, ...rest } = content;
+  // Everything before the fingerprint's hex digits: their offset in the file is its byte length.
+  const head = `{"kind":${JSON.stringify(kind)},"formatVersion":${JSON.stringify(formatVersion)},"fingerprint":"`;
+  function* pieces(): Generator<string> {
+    yield head;
+    yield `${"0".repeat(64)}","server":`;
+    yield* memberValueTexts(server);
+    for (const [key, value] of Object.entries(rest)) {
+      if (value === undefined || typeof value === "function" || typeof value === "symbol") continue;
+      yield `,${JSON.stringify(key)}:`;
+      yield* hashing.memberTexts(key);
+    }
+    yield "}\n";
+  }
+  let fingerprint = "";
+  await writeChunksAtomically(path, pieces(), () => {
+    fingerprint = hashing.digest();
+    return [{ offset: Buffer.byteLength(head), bytes: Buffer.from(fingerprint, "latin1") }];
+  });
+  return fingerprint;
 }

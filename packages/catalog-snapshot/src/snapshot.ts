@@ -33,7 +33,7 @@ import {
   type IndexStructureRow,
   indexStructureOf,
 } from "./definitions.js";
-import { compareText, fingerprintOfBuiltDocument } from "./fingerprint.js";
+import { compareText, fingerprintOfBuiltDocument, type SnapshotContent, withFingerprint } from "./fingerprint.js";
 import * as queries from "./queries.js";
 import type {
   CatalogSnapshot,
@@ -103,6 +103,18 @@ export async function snapshot(
   target: pg.Client | SnapshotConnectionOptions,
   options: SnapshotOptions = {},
 ): Promise<CatalogSnapshot> {
+  const content = await snapshotContent(target, options);
+  return withFingerprint(content, fingerprintOfBuiltDocument(content));
+}
+
+/**
+ * `snapshot` without the fingerprint, for a writer that hashes the document while it writes it
+ * (output.ts writeSnapshot) rather than serialising it once more beforehand.
+ */
+export async function snapshotContent(
+  target: pg.Client | SnapshotConnectionOptions,
+  options: SnapshotOptions = {},
+): Promise<SnapshotContent> {
   const timeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout < 0) throw new InputError("statementTimeoutMs must be a non-negative integer");
   const lockTimeout = options.lockTimeoutMs;
@@ -134,7 +146,7 @@ export class CatalogLockTimeoutError extends EnvironmentError {
   }
 }
 
-async function snapshotOf(target: pg.Client | SnapshotConnectionOptions, options: SnapshotOptions): Promise<CatalogSnapshot> {
+async function snapshotOf(target: pg.Client | SnapshotConnectionOptions, options: SnapshotOptions): Promise<SnapshotContent> {
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new InputError("maxConnections must be a positive integer");
   if (target instanceof pg.Client) {
@@ -184,7 +196,7 @@ async function snapshotOf(target: pg.Client | SnapshotConnectionOptions, options
 /** Opens up to `count` extra connections (those it could open), or null when this caller owns none. */
 type WorkerFactory = ((count: number) => Promise<pg.Client[]>) | null;
 
-async function snapshotInCurrentTransaction(client: pg.Client, options: SnapshotOptions): Promise<CatalogSnapshot> {
+async function snapshotInCurrentTransaction(client: pg.Client, options: SnapshotOptions): Promise<SnapshotContent> {
   // A savepoint scopes our SET LOCALs: rolling back to it restores the caller's settings and
   // leaves its transaction (and its uncommitted DDL) exactly as it was, even if a read fails.
   try {
@@ -196,7 +208,7 @@ async function snapshotInCurrentTransaction(client: pg.Client, options: Snapshot
     throw error;
   }
   const restore = "ROLLBACK TO SAVEPOINT catalog_snapshot; RELEASE SAVEPOINT catalog_snapshot";
-  let doc: CatalogSnapshot;
+  let doc: SnapshotContent;
   try {
     await client.query(sessionSettings(options, false));
     doc = await readCatalog(client, options, null);
@@ -212,7 +224,7 @@ async function snapshotInOwnTransaction(
   client: pg.Client,
   options: SnapshotOptions,
   openWorkers: WorkerFactory,
-): Promise<CatalogSnapshot> {
+): Promise<SnapshotContent> {
   // Inside a transaction block a plain BEGIN only warns (25001), where BEGIN ISOLATION LEVEL could
   // fail and abort the caller's transaction; committing it would be worse. So: plain BEGIN, refuse
   // if it warned, then set the characteristics.
@@ -864,7 +876,7 @@ async function readOtherObjects(
   return { views, sequences, enums, domains, compositeTypes, routines, extensions, roles };
 }
 
-async function readCatalog(client: pg.Client, options: SnapshotOptions, openWorkers: WorkerFactory): Promise<CatalogSnapshot> {
+async function readCatalog(client: pg.Client, options: SnapshotOptions, openWorkers: WorkerFactory): Promise<SnapshotContent> {
   const requestedSchemas = options.schemas ? uniqueSorted(options.schemas) : null;
   const roleNames = uniqueSorted(options.privilegesFor ?? []);
 
@@ -955,7 +967,7 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   }
   const { views, sequences, enums, domains, compositeTypes, routines, extensions, roles } = others;
 
-  const content: Omit<CatalogSnapshot, "fingerprint"> = {
+  const content: SnapshotContent = {
     kind: SNAPSHOT_KIND,
     formatVersion: SNAPSHOT_FORMAT_VERSION,
     server,
@@ -973,8 +985,5 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   };
   // Objects below the top level are built with their keys in code point order, which makes them
   // canonical JSON as they are: the fingerprint then costs one native JSON.stringify per element.
-  const fingerprint = fingerprintOfBuiltDocument(content);
-  // Key order of the output: kind, formatVersion, fingerprint, server, then the content.
-  const { kind, formatVersion, server: header, ...rest } = content;
-  return { kind, formatVersion, fingerprint, server: header, ...rest };
+  return content;
 }

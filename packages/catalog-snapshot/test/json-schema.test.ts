@@ -1,5 +1,7 @@
 /** The checked-in JSON Schema is the one generated from the zod schema, and the fingerprint rules. */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -12,6 +14,7 @@ import {
   jsonTextPieces,
   SNAPSHOT_KIND,
 } from "../src/index.js";
+import { writeSnapshot } from "../src/output.js";
 
 describe("JSON Schema", () => {
   it("matches the file checked in (regenerate: node packages/catalog-snapshot/scripts/gen-json-schema.mjs)", () => {
@@ -73,6 +76,40 @@ describe("output", () => {
     for (const doc of docs) {
       expect([...jsonTextPieces(doc)].join("")).toBe(`${JSON.stringify(doc, null, 2)}\n`);
       expect([...compactJsonTextPieces(doc)].join("")).toBe(`${JSON.stringify(doc)}\n`);
+    }
+  });
+});
+
+describe("writeSnapshot", () => {
+  // Lists long enough for several pieces, in several members, with keys in code point order (as
+  // the snapshot builds them): the file's fingerprint is hashed while the file is written.
+  const element = (i: number) => ({ acl: [], name: `n${String(i).padStart(3, "0")}`, note: "é 🐘 \"q\"", schema: "s" });
+  const { fingerprint: _, ...base } = minimalDoc();
+  const content = {
+    ...base,
+    scope: { privilegesFor: [], schemas: ["s"] },
+    roles: [{ name: "r" }],
+    routines: Array.from({ length: 20 }, (_, i) => element(i)),
+    schemas: [{ acl: [], exists: true, name: "s", owner: "o" }],
+    tables: Array.from({ length: 70 }, (_, i) => element(i)),
+    views: Array.from({ length: 17 }, (_, i) => element(i)),
+  } as unknown as Omit<CatalogSnapshot, "fingerprint">;
+  const expected = { ...content, fingerprint: computeFingerprint(content) };
+  const { kind, formatVersion, fingerprint, server, ...rest } = expected;
+  // The file's key order: kind, formatVersion, fingerprint, server, then the content.
+  const ordered = { kind, formatVersion, fingerprint, server, ...rest };
+
+  it("writes a file whose text is JSON.stringify of the document and whose fingerprint is computeFingerprint's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "write-snapshot-"));
+    try {
+      const compact = join(dir, "compact.json");
+      expect(await writeSnapshot(content, compact)).toBe(expected.fingerprint);
+      expect(readFileSync(compact, "utf8")).toBe(`${JSON.stringify(ordered)}\n`);
+      const pretty = join(dir, "pretty.json");
+      expect(await writeSnapshot(content, pretty, { pretty: true })).toBe(expected.fingerprint);
+      expect(readFileSync(pretty, "utf8")).toBe(`${JSON.stringify(ordered, null, 2)}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -488,9 +488,14 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
 /**
  * writeFileAtomically for text made piece by piece (a document too large to be one string): each
  * megabyte is written as it comes, then the whole is flushed and renamed, as writeFileAtomically
- * does.
+ * does. `patch`, called once every piece is written, returns bytes to write over what is at their
+ * offsets before the flush: a value known only at the end (a hash of the text) put at the top.
  */
-export async function writeChunksAtomically(path: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
+export async function writeChunksAtomically(
+  path: string,
+  chunks: Iterable<string> | AsyncIterable<string>,
+  patch?: () => { offset: number; bytes: Uint8Array }[],
+): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}-${++temporaryCounter}.tmp`);
   try {
     const file = await open(temporary, "wx");
@@ -500,6 +505,14 @@ export async function writeChunksAtomically(path: string, chunks: Iterable<strin
         await file.writeFile(bytes);
         return true;
       });
+      for (const { offset, bytes } of patch?.() ?? []) {
+        let written = 0;
+        while (written < bytes.length) {
+          const { bytesWritten } = await file.write(bytes, written, bytes.length - written, offset + written);
+          if (bytesWritten === 0) throw new EnvironmentError(`${path}: cannot write file (no progress)`);
+          written += bytesWritten;
+        }
+      }
       // Flushed before the rename: after a power loss the name points at the whole new text.
       await file.sync();
     } finally {
