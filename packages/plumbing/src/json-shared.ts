@@ -72,6 +72,8 @@ const startsValue = (byte: number) =>
 const PLAIN = Symbol("read plainly");
 /** Returned by a scan that reached the end of what has been read so far. */
 const MORE = -2;
+/** Returned where an object or array closes instead of holding one more item. */
+const CLOSED = -3;
 
 /**
  * Where the JSON value starting at `start` ends (exclusive), or MORE when `end` comes first and
@@ -234,24 +236,38 @@ class DocumentReader {
     return at;
   }
 
+  /**
+   * Where the next member or element starts, past the `,` that separates it from the one before;
+   * CLOSED, with `pos` past the bracket, when `close` comes instead; or MORE.
+   */
+  private nextItem(first: boolean, close: number): number {
+    let at = this.skipSpace(this.pos);
+    if (at === MORE) return MORE;
+    if (this.byteAt(at) === close) {
+      this.pos = at + 1;
+      return CLOSED;
+    }
+    if (!first) {
+      if (this.byteAt(at) !== COMMA) throw PLAIN;
+      at = this.skipSpace(at + 1);
+      if (at === MORE) return MORE;
+    }
+    // Not an empty item or a trailing comma.
+    const byte = this.byteAt(at);
+    if (byte === undefined || !startsValue(byte)) throw PLAIN;
+    return at;
+  }
+
   /** The next member, null after the closing `}`, or MORE. */
   tryMember(): Member | null | typeof MORE {
     const { bytes, base, end, done } = this.window;
-    let at = this.skipSpace(this.pos);
+    const at = this.nextItem(this.firstMember, CLOSE_OBJECT);
     if (at === MORE) return MORE;
-    let byte = this.byteAt(at);
-    if (byte === CLOSE_OBJECT) {
-      this.pos = at + 1;
+    if (at === CLOSED) {
       this.ended = true;
       return null;
     }
-    if (!this.firstMember) {
-      if (byte !== COMMA) throw PLAIN;
-      at = this.skipSpace(at + 1);
-      if (at === MORE) return MORE;
-      byte = this.byteAt(at);
-    }
-    if (byte !== QUOTE) throw PLAIN;
+    if (this.byteAt(at) !== QUOTE) throw PLAIN;
     const keyEnd = valueEnd(bytes, at - base, end - base, done, 1);
     if (keyEnd === MORE) return MORE;
     let key: unknown;
@@ -285,22 +301,10 @@ class DocumentReader {
 
   /** Where the next element of the current array starts, null after its `]`, or MORE. */
   tryElementStart(): number | null {
-    let at = this.skipSpace(this.pos);
-    if (at === MORE) return MORE;
-    let byte = this.byteAt(at);
-    if (byte === CLOSE_ARRAY) {
-      this.cut = at;
-      this.pos = at + 1;
-      return null;
-    }
-    if (!this.firstElement) {
-      if (byte !== COMMA) throw PLAIN;
-      at = this.skipSpace(at + 1);
-      if (at === MORE) return MORE;
-      byte = this.byteAt(at);
-    }
-    if (byte === undefined || !startsValue(byte)) throw PLAIN; // an empty element, a trailing comma
-    return at;
+    const at = this.nextItem(this.firstElement, CLOSE_ARRAY);
+    if (at !== CLOSED) return at;
+    this.cut = this.pos - 1; // the outline goes on from the `]`
+    return null;
   }
 
   /** Where the element starting at `start` ends, or MORE. */
