@@ -83,7 +83,7 @@ describe("output", () => {
 describe("writeSnapshot", () => {
   // Lists long enough for several pieces, in several members, with keys in code point order (as
   // the snapshot builds them): the file's fingerprint is hashed while the file is written.
-  const element = (i: number) => ({ acl: [], name: `n${String(i).padStart(3, "0")}`, note: "é 🐘 \"q\"", schema: "s" });
+  const element = (i: number) => ({ acl: [], name: `n${String(i).padStart(3, "0")}`, note: 'é 🐘 "q"', schema: "s" });
   const { fingerprint: _, ...base } = minimalDoc();
   const content = {
     ...base,
