@@ -45,7 +45,7 @@ export interface DocumentPair<T> {
  * again.
  */
 const LOOKAHEAD = 16;
-/** The reused read buffer's starting size; it grows for a longer element. */
+/** The reused read buffer's starting size (readDocumentPair's `windowBytes`); it grows for a longer element. */
 const WINDOW_BYTES = 1 << 20;
 
 const QUOTE = 0x22;
@@ -128,6 +128,7 @@ class ByteWindow {
   constructor(
     private readonly file: FileHandle | null,
     whole?: Uint8Array,
+    windowBytes = WINDOW_BYTES,
   ) {
     if (whole) {
       this.bytes = Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
@@ -135,7 +136,7 @@ class ByteWindow {
       this.done = true;
     } else {
       // Not zeroed: only bytes a read has just written are ever looked at.
-      this.bytes = Buffer.allocUnsafe(WINDOW_BYTES);
+      this.bytes = Buffer.allocUnsafe(windowBytes);
       this.end = 0;
       this.done = false;
     }
@@ -566,10 +567,10 @@ function pairsAsWhole<T>({ documents, omitted }: DocumentPair<T>, omit: OmitShar
 }
 
 /** A source as a window: a regular file read in pieces, anything else whole. */
-async function windowOf(source: DocumentSource): Promise<{ window: ByteWindow; file: FileHandle | null }> {
+async function windowOf(source: DocumentSource, windowBytes: number): Promise<{ window: ByteWindow; file: FileHandle | null }> {
   if ("bytes" in source) return { window: new ByteWindow(null, source.bytes), file: null };
   const opened = await openForReading(source.path);
-  if (opened.file) return { window: new ByteWindow(opened.file), file: opened.file };
+  if (opened.file) return { window: new ByteWindow(opened.file, undefined, windowBytes), file: opened.file };
   return { window: new ByteWindow(null, opened.bytes), file: null };
 }
 
@@ -593,17 +594,18 @@ async function wholeBytes(source: DocumentSource, window: ByteWindow): Promise<U
  * other element the two share is parsed once and both documents hold the same value. When the
  * fast path cannot read the pair, or leaving elements out would change a pairing by identity,
  * both documents are whole and `omitted` is empty. Errors are parseDocument's on each file, in
- * order.
+ * order. `windowBytes`: the starting size of each file's read buffer (1 MiB; smaller in tests).
  */
 export async function readDocumentPair<S extends z.ZodObject>(
   schema: S,
   sources: [DocumentSource, DocumentSource],
   omit?: OmitShared,
+  { windowBytes = WINDOW_BYTES }: { windowBytes?: number } = {},
 ): Promise<DocumentPair<z.output<S>>> {
   const opened: { window: ByteWindow; file: FileHandle | null }[] = [];
   try {
     // In order: a first file that cannot be read is named before stdin is waited for.
-    for (const source of sources) opened.push(await windowOf(source));
+    for (const source of sources) opened.push(await windowOf(source, windowBytes));
     const [first, second] = opened.map(({ window }) => new DocumentReader(window)) as [DocumentReader, DocumentReader];
     try {
       const pair = await readSharing(schema, first, second, omit);

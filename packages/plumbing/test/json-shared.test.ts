@@ -214,3 +214,103 @@ describe("readDocumentPair with omit", () => {
     expect(documents[1].items).toEqual(list);
   });
 });
+
+describe("readDocumentPair on generated pairs, through small buffers", () => {
+  // A seeded generator: the same cases on every run; a failure names its case.
+  function random(seed: number) {
+    let state = seed >>> 0;
+    return () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const Thing = z.object({ name: z.string(), size: z.number(), tags: z.array(z.string()), more: z.unknown().optional() });
+  const pairSchema = z.object({
+    kind: z.literal("thing"),
+    meta: z.object({ note: z.string() }),
+    items: z.array(Thing),
+    sizes: z.array(z.number()),
+  });
+  const alphabet = ["a", "b", "é", "🐘", '"', "\\", "[", "]", "{", "}", ",", ":", " ", "\n", "\u0001"];
+
+  it("gives what parseDocument gives (or its error), with and without omit, at every buffer edge", async () => {
+    for (let n = 0; n < 150; n++) {
+      const next = random(n + 1);
+      const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)] as T;
+      const text = (length: number) => Array.from({ length }, () => pick(alphabet)).join("");
+      const thing = (i: number) => ({
+        name: `${i}:${text(Math.floor(next() * 6))}`,
+        size: pick([0, -1, 1.5, 1e21, 12, 123, -0.25]),
+        tags: Array.from({ length: Math.floor(next() * 3) }, () => text(2)),
+        ...(next() < 0.2 ? { more: [[], [{ x: [null, true] }], "x"] } : {}),
+      });
+      const before = Array.from({ length: Math.floor(next() * 40) }, (_, i) => thing(i));
+      const after = before.flatMap((item, i) => {
+        const roll = next();
+        if (roll < 0.1) return []; // removed
+        if (roll < 0.2) return [{ ...item, size: item.size + 1 }]; // changed
+        if (roll < 0.25) return [item, thing(1000 + i)]; // one inserted after it
+        return [item];
+      });
+      const indent = pick([0, 0, 1, 2]);
+      const documentText = (items: unknown[]) => {
+        const value = { kind: "thing", meta: { note: text(3) }, items, sizes: items.map((_, i) => i * 11) };
+        return JSON.stringify(value, null, indent);
+      };
+      const texts: [string, string] = [documentText(before), documentText(after)];
+      const spoilt = next() < 0.15;
+      if (spoilt) {
+        // Spoil one of the two somewhere: cut short, or one stray byte.
+        const which = Math.floor(next() * 2);
+        const at = Math.floor(next() * texts[which]!.length);
+        texts[which] =
+          next() < 0.5
+            ? texts[which]!.slice(0, at)
+            : `${texts[which]!.slice(0, at)}${pick(["x", ",", "]", "\uFFFF"])}${texts[which]!.slice(at)}`;
+      }
+      const label = `case ${n}`;
+      let expected: unknown;
+      try {
+        expected = texts.map((doc, i) => parseDocument(pairSchema, doc, `doc${i}`));
+      } catch (error) {
+        expected = (error as Error).message;
+      }
+      const windowBytes = pick([16, 64, 100, 1000, 4096]);
+      const sources = () => texts.map((doc, i) => ({ ...file(doc), label: `doc${i}` })) as [DocumentSource, DocumentSource];
+      const read = async (omitting?: OmitShared) => {
+        try {
+          return await readDocumentPair(pairSchema, sources(), omitting, { windowBytes });
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      const whole = await read();
+      expect(typeof whole === "string" ? whole : whole.documents, label).toEqual(expected);
+      const omitting: OmitShared = { key: "items", identity: (value) => (value as { name: string }).name };
+      const left = await read(omitting);
+      if (typeof expected === "string" || typeof left === "string") {
+        expect(left, label).toEqual(expected);
+        continue;
+      }
+      // Valid documents that share elements take the fast path: some are left out.
+      const unchanged = before.filter((item) => after.includes(item));
+      if (!spoilt && unchanged.length > 0) expect(left.omitted.length, label).toBeGreaterThan(0);
+      // Each left-out element is in both documents, the same; the documents hold all the others.
+      const gone = new Set(left.omitted);
+      for (const [i, document] of (expected as z.output<typeof pairSchema>[]).entries()) {
+        expect(left.documents[i]?.items, label).toEqual(document.items.filter((item) => !gone.has(item.name)));
+        expect(left.documents[i]?.sizes, label).toEqual(document.sizes);
+      }
+      const [first, second] = expected as z.output<typeof pairSchema>[];
+      for (const name of gone) {
+        expect(
+          first?.items.find((item) => item.name === name),
+          label,
+        ).toEqual(second?.items.find((item) => item.name === name));
+      }
+    }
+  });
+});
