@@ -1,7 +1,7 @@
 /**
  * Reading input from a file or `-` (stdin), JSON documents with schema validation, and writing output.
  */
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { z } from "zod";
 import { EnvironmentError, InputError } from "./exit.js";
@@ -14,11 +14,16 @@ export async function readBytes(path: string, stdin: NodeJS.ReadableStream = pro
     return Buffer.concat(chunks);
   }
   try {
-    return await readWholeFile(path);
+    return await readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read file (${code ?? "error"})`, { cause: error });
+    throw cannotRead(path, error);
   }
+}
+
+/** The error for a file that cannot be opened or read, naming it and the system's code. */
+function cannotRead(path: string, error: unknown): InputError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new InputError(`${path}: cannot read file (${code ?? "error"})`, { cause: error });
 }
 
 /**
@@ -34,8 +39,7 @@ export async function openForReading(
   try {
     file = await open(path, "r");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read file (${code ?? "error"})`, { cause: error });
+    throw cannotRead(path, error);
   }
   let regular = false;
   try {
@@ -44,35 +48,6 @@ export async function openForReading(
     if (!regular) await file.close();
   }
   return regular ? { file } : { bytes: await readBytes(path, stdin) };
-}
-
-/** readFile's own limit: a larger file gets its error (ERR_FS_FILE_TOO_LARGE), as before. */
-const READ_FILE_MAX_BYTES = 2 ** 31 - 1;
-
-/**
- * A file's bytes; a regular file's in one read call, which runs whole on libuv's thread pool, in
- * parallel with whatever this thread does meanwhile (readFile reads 512 KiB at a time, and each
- * next read waits for this thread). Anything else (a pipe, /proc) is read as readFile reads it.
- */
-async function readWholeFile(path: string): Promise<Buffer> {
-  const file = await open(path, "r");
-  try {
-    const stats = await file.stat();
-    const size = stats.size;
-    if (!stats.isFile() || size === 0 || size >= READ_FILE_MAX_BYTES) return await file.readFile();
-    // One byte more than the stat said: room to notice a file that grew meanwhile.
-    const bytes = Buffer.allocUnsafe(size + 1);
-    let length = 0;
-    while (length < bytes.length) {
-      const { bytesRead } = await file.read(bytes, length, bytes.length - length, null);
-      if (bytesRead === 0) return bytes.subarray(0, length);
-      length += bytesRead;
-    }
-    // It grew: the rest, from where the reads stopped, as readFile would have read it.
-    return Buffer.concat([bytes, await file.readFile()]);
-  } finally {
-    await file.close();
-  }
 }
 
 /** How messages name what `path` reads: the path itself, or "stdin" for `-`. */
