@@ -113,7 +113,21 @@ export function canonicalJson(value: unknown): string {
  * a time, so a large document never exists as one canonical string.
  */
 export function computeFingerprint(doc: Omit<CatalogSnapshot, "fingerprint"> | CatalogSnapshot): string {
-  return fingerprintOf(doc, canonicalJson);
+  return new FingerprintWhileWriting(doc, canonicalMemberTexts).digest();
+}
+
+/** A top-level member's value as canonical JSON, a list one element at a time. */
+function* canonicalMemberTexts(value: unknown): Generator<string> {
+  if (!Array.isArray(value)) {
+    yield canonicalJson(value);
+    return;
+  }
+  yield "[";
+  for (let i = 0; i < value.length; i += 1) {
+    if (i > 0) yield ",";
+    yield canonicalJson(value[i]);
+  }
+  yield "]";
 }
 
 /**
@@ -152,7 +166,7 @@ export function* memberValueTexts(value: unknown): Generator<string> {
   }
 }
 
-/** Whether fingerprintOf hashes a top-level member at all (JSON.stringify's rule for object members). */
+/** Whether the fingerprint hashes a top-level member at all (JSON.stringify's rule for object members). */
 function hashable(key: string, value: unknown): boolean {
   return (
     key !== "server" && key !== "fingerprint" && value !== undefined && typeof value !== "function" && typeof value !== "symbol"
@@ -177,12 +191,14 @@ export function fingerprintOfBuiltDocument(doc: SnapshotContent): string {
 }
 
 /**
- * The fingerprint of a built document, computed while a writer prints the document in its own
- * member order, so that each large list is serialised once for both. The hash takes the members in
- * code point order: `memberTexts(key)` gives the texts of a member's value; when it is that
- * member's turn in the hash (the members before it are hashed first, serialised for the hash
- * alone), they are hashed as they are handed out. A member whose turn has passed is serialised
- * again for the writer. `digest` hashes whatever is left.
+ * The fingerprint of a document, computed while a writer prints the document in its own member
+ * order, so that each large list is serialised once for both. The hash takes the members in code
+ * point order: `memberTexts(key)` gives the texts of a member's value; when it is that member's
+ * turn in the hash (the members before it are hashed first, serialised for the hash alone), they
+ * are hashed as they are handed out. A member whose turn has passed, or that the hash leaves out
+ * (`server`, `fingerprint`), is serialised for the writer alone. `digest` hashes whatever is left.
+ * `valueTexts` serialises a member's value: by default as JSON.stringify prints it, which is
+ * canonical for a document this package built (its objects' keys are in code point order).
  */
 export class FingerprintWhileWriting {
   private readonly hash = createHash("sha256");
@@ -191,7 +207,10 @@ export class FingerprintWhileWriting {
   /** Index in `keys` of the next member to hash. */
   private next = 0;
 
-  constructor(doc: SnapshotContent | CatalogSnapshot) {
+  constructor(
+    doc: SnapshotContent | CatalogSnapshot,
+    private readonly valueTexts: (value: unknown) => Iterable<string> = memberValueTexts,
+  ) {
     this.record = doc as unknown as Record<string, unknown>;
     this.keys = sortedKeys(this.record).filter((key) => hashable(key, this.record[key]));
     this.hash.update(FINGERPRINT_DOMAIN);
@@ -200,14 +219,14 @@ export class FingerprintWhileWriting {
 
   *memberTexts(key: string): Generator<string> {
     const value = this.record[key];
-    const turn = this.keys.indexOf(key);
+    const turn = this.keys.indexOf(key); // -1: left out of the hash
     if (turn < this.next) {
-      yield* memberValueTexts(value);
+      yield* this.valueTexts(value);
       return;
     }
     this.hashUntil(turn);
     this.hashKey(turn);
-    for (const text of memberValueTexts(value)) {
+    for (const text of this.valueTexts(value)) {
       this.hash.update(text);
       yield text;
     }
@@ -227,43 +246,7 @@ export class FingerprintWhileWriting {
   private hashUntil(end: number): void {
     for (; this.next < end; this.next++) {
       this.hashKey(this.next);
-      for (const text of memberValueTexts(this.record[this.keys[this.next] as string])) this.hash.update(text);
+      for (const text of this.valueTexts(this.record[this.keys[this.next] as string])) this.hash.update(text);
     }
   }
-}
-
-/**
- * `listJson`: the canonical JSON of a list's elements, joined by "," in pieces (their concatenation
- * with "," is the list's text without brackets); by default one element per piece.
- */
-function fingerprintOf(
-  doc: Omit<CatalogSnapshot, "fingerprint"> | CatalogSnapshot,
-  elementJson: (value: unknown) => string,
-  listJson: (list: readonly unknown[]) => string[] = (list) => list.map(elementJson),
-): string {
-  const { server: _server, fingerprint: _fingerprint, ...content } = doc as CatalogSnapshot;
-  const record = content as unknown as Record<string, unknown>;
-  const hash = createHash("sha256");
-  hash.update(FINGERPRINT_DOMAIN);
-  hash.update("{");
-  let first = true;
-  for (const key of sortedKeys(record)) {
-    const value = record[key];
-    if (value === undefined || typeof value === "function" || typeof value === "symbol") continue;
-    hash.update(`${first ? "" : ","}${JSON.stringify(key)}:`);
-    first = false;
-    if (Array.isArray(value)) {
-      hash.update("[");
-      const pieces = listJson(value);
-      for (let i = 0; i < pieces.length; i += 1) {
-        if (i > 0) hash.update(",");
-        hash.update(pieces[i] as string);
-      }
-      hash.update("]");
-    } else {
-      hash.update(elementJson(value));
-    }
-  }
-  hash.update("}");
-  return hash.digest("hex");
 }

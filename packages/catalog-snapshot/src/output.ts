@@ -56,8 +56,14 @@ export function* jsonTextPieces(doc: object): Generator<string> {
   yield "}\n";
 }
 
-/** Pieces whose concatenation equals `JSON.stringify(doc) + "\n"`; top-level lists are split into runs of elements. */
-export function* compactJsonTextPieces(doc: object): Generator<string> {
+/**
+ * Pieces whose concatenation equals `JSON.stringify(doc) + "\n"`; top-level lists are split into
+ * runs of elements. `valueTexts` gives a member's value's texts (default memberValueTexts).
+ */
+export function* compactJsonTextPieces(
+  doc: object,
+  valueTexts: (key: string, value: unknown) => Iterable<string> = (_key, value) => memberValueTexts(value),
+): Generator<string> {
   const members = Object.entries(doc).filter(
     ([, value]) => value !== undefined && typeof value !== "function" && typeof value !== "symbol",
   );
@@ -65,7 +71,7 @@ export function* compactJsonTextPieces(doc: object): Generator<string> {
   for (let m = 0; m < members.length; m += 1) {
     const [key, value] = members[m] as [string, unknown];
     yield `${m > 0 ? "," : ""}${JSON.stringify(key)}:`;
-    yield* memberValueTexts(value);
+    yield* valueTexts(key, value);
   }
   yield "}\n";
 }
@@ -93,23 +99,14 @@ export async function writeSnapshot(
     else await writeChunksOut(pieces);
     return fingerprint;
   }
-  const hashing = new FingerprintWhileWriting(content);
-  const { kind, formatVersion, server, ...rest } = content;
-  // Everything before the fingerprint's hex digits: their offset in the file is its byte length.
-  const head = `{"kind":${JSON.stringify(kind)},"formatVersion":${JSON.stringify(formatVersion)},"fingerprint":"`;
-  function* pieces(): Generator<string> {
-    yield head;
-    yield `${"0".repeat(64)}","server":`;
-    yield* memberValueTexts(server);
-    for (const [key, value] of Object.entries(rest)) {
-      if (value === undefined || typeof value === "function" || typeof value === "symbol") continue;
-      yield `,${JSON.stringify(key)}:`;
-      yield* hashing.memberTexts(key);
-    }
-    yield "}\n";
-  }
+  // The fingerprint member holds a placeholder, filled in once the rest is written and hashed.
+  const doc = withFingerprint(content, "0".repeat(64));
+  const hashing = new FingerprintWhileWriting(doc);
+  const pieces = compactJsonTextPieces(doc, (key) => hashing.memberTexts(key));
+  // The text before the fingerprint's hex digits (kind and formatVersion come first): its byte length is their offset.
+  const head = `{"kind":${JSON.stringify(doc.kind)},"formatVersion":${JSON.stringify(doc.formatVersion)},"fingerprint":"`;
   let fingerprint = "";
-  await writeChunksAtomically(path, pieces(), () => {
+  await writeChunksAtomically(path, pieces, () => {
     fingerprint = hashing.digest();
     return [{ offset: Buffer.byteLength(head), bytes: Buffer.from(fingerprint, "latin1") }];
   });
