@@ -179,6 +179,12 @@ class ByteWindow {
   }
 }
 
+/** Where an element's text starts and ends (offsets in the whole text). */
+interface ElementRange {
+  start: number;
+  end: number;
+}
+
 /** A top-level member: its key, and whether its value is an array (whose elements come next). */
 interface Member {
   key: string;
@@ -331,6 +337,25 @@ class DocumentReader {
     return byte === COMMA || byte === CLOSE_ARRAY ? stop : -1;
   }
 
+  /**
+   * The next element of the current array, reading on as needed while keeping the text from
+   * `keep`: where it starts and ends (not yet consumed), or null after the array's `]`.
+   */
+  async element(keep = this.pos): Promise<ElementRange | null> {
+    let start = this.tryElementStart();
+    while (start === MORE) {
+      await this.refill(keep);
+      start = this.tryElementStart();
+    }
+    if (start === null) return null;
+    let end = this.tryElementEnd(start);
+    while (end === MORE) {
+      await this.refill(Math.min(keep, start));
+      end = this.tryElementEnd(start);
+    }
+    return { start, end };
+  }
+
   /** The element ending at `end` is read. */
   consume(end: number): void {
     this.pos = end;
@@ -388,12 +413,6 @@ function elementValue(schema: z.ZodType, window: ByteWindow, start: number, end:
   return validated(schema, parsed);
 }
 
-/** An element of the first document read ahead, not yet matched. */
-interface Pending {
-  start: number;
-  end: number;
-}
-
 /** The fast path (see the file's comment). */
 async function readSharing<S extends z.ZodObject>(
   schema: S,
@@ -417,23 +436,13 @@ async function readSharing<S extends z.ZodObject>(
     }
   };
   /** The rest of the first document's current list (unless its `]` was read), each element its own. */
-  const restOfFirst = async (element: z.ZodType, values: unknown[], pending: Pending[], ended: boolean): Promise<void> => {
+  const restOfFirst = async (element: z.ZodType, values: unknown[], pending: ElementRange[], ended: boolean): Promise<void> => {
     for (const { start, end } of pending) values.push(elementValue(element, first.window, start, end));
     pending.length = 0;
-    while (!ended) {
-      let start = first.tryElementStart();
-      while (start === MORE) {
-        await first.refill();
-        start = first.tryElementStart();
-      }
-      if (start === null) return;
-      let end = first.tryElementEnd(start);
-      while (end === MORE) {
-        await first.refill(start);
-        end = first.tryElementEnd(start);
-      }
-      values.push(elementValue(element, first.window, start, end));
-      first.consume(end);
+    if (ended) return;
+    for (let next = await first.element(); next !== null; next = await first.element()) {
+      values.push(elementValue(element, first.window, next.start, next.end));
+      first.consume(next.end);
     }
   };
 
@@ -455,7 +464,7 @@ async function readSharing<S extends z.ZodObject>(
     lists[0].set(key, firstValues);
     lists[1].set(key, secondValues);
     // The first document's elements read ahead of the last one the second shared, in order.
-    const pending: Pending[] = [];
+    const pending: ElementRange[] = [];
     let firstListEnded = false;
     for (;;) {
       let start = second.tryElementStart();
@@ -466,28 +475,17 @@ async function readSharing<S extends z.ZodObject>(
       if (start === null) break;
       // Read ahead in the first document, keeping its pending elements' bytes in the window.
       while (!firstListEnded && pending.length < LOOKAHEAD) {
-        const keep = pending[0]?.start ?? first.pos;
-        let ahead = first.tryElementStart();
-        while (ahead === MORE) {
-          await first.refill(keep);
-          ahead = first.tryElementStart();
+        const ahead = await first.element(pending[0]?.start);
+        if (ahead === null) firstListEnded = true;
+        else {
+          first.consume(ahead.end);
+          pending.push(ahead);
         }
-        if (ahead === null) {
-          firstListEnded = true;
-          break;
-        }
-        let aheadEnd = first.tryElementEnd(ahead);
-        while (aheadEnd === MORE) {
-          await first.refill(Math.min(keep, ahead));
-          aheadEnd = first.tryElementEnd(ahead);
-        }
-        first.consume(aheadEnd);
-        pending.push({ start: ahead, end: aheadEnd });
       }
       let shared = -1;
       let end = -1;
       for (let candidate = 0; candidate < pending.length; candidate++) {
-        const { start: from, end: to } = pending[candidate] as Pending;
+        const { start: from, end: to } = pending[candidate] as ElementRange;
         end = second.tryCopyEnd(start, first.window, from, to);
         while (end === MORE) {
           await second.refill(start);
@@ -510,10 +508,10 @@ async function readSharing<S extends z.ZodObject>(
       }
       // The first document's elements passed over are its own; the shared one is read once.
       for (let i = 0; i < shared; i++) {
-        const { start: from, end: to } = pending[i] as Pending;
+        const { start: from, end: to } = pending[i] as ElementRange;
         firstValues.push(elementValue(element, first.window, from, to));
       }
-      const { start: from, end: to } = pending[shared] as Pending;
+      const { start: from, end: to } = pending[shared] as ElementRange;
       const value = elementValue(element, first.window, from, to);
       if (identity) omitted.push(identity(value));
       else {
