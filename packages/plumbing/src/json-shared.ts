@@ -194,8 +194,8 @@ interface Member {
 /**
  * One document's top-level object, member by member and, inside an array, element by element.
  * Each `try…` method reads from what is in the window and returns MORE when it needs more; the
- * caller then awaits `refill` and tries again, so the common path makes no promise. Bytes outside
- * the arrays' elements (the outline) are kept, to be parsed and validated on their own.
+ * caller then awaits `refill` and tries again (`element()` does both for a whole element). Bytes
+ * outside the arrays' elements (the outline) are kept, to be parsed and validated on their own.
  */
 class DocumentReader {
   /** Offset of the next byte to read. */
