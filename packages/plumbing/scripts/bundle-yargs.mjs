@@ -2,22 +2,105 @@
  * Replaces dist/yargs.js (compiled from src/yargs.ts, which re-exports yargs) with the same
  * exports bundled into one file, so that a command line loads one module instead of yargs' tree.
  * Run by `npm run build` after tsc.
+ *
+ * The string-width modules yargs and cliui bring in build Unicode tables as soon as they load:
+ * an `Intl.Segmenter` each and regular expressions with `\p{...}` properties, which V8 compiles
+ * (and checks) when it parses the file, whether or not they are ever used. `\p{RGI_Emoji}` alone
+ * costs about 25 ms and the first segmenter about 17 ms, on every start of every tool, though only
+ * printing a usage text can need them. The build defers them to their first use (`lazyUnicode`
+ * below): same behaviour, built once when first needed. It fails if the bundle still builds one
+ * at load, so that an upgrade of yargs cannot bring the cost back unnoticed.
  */
-import { rename, rm } from "node:fs/promises";
+import { readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
+import { parseAst } from "rolldown/parseAst";
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
 const target = join(dist, "yargs.js");
 const bundled = join(dist, "yargs.bundle.tmp.js");
 
+const HELPERS = "\0dieu44-lazy-unicode";
+const helpersSource = `
+/** A RegExp built on first use; string-width only calls test, search and match on its own. */
+export function lazyRegExp(source, flags) {
+  let compiled;
+  const regExp = () => (compiled ??= new RegExp(source, flags));
+  return {
+    test: (text) => regExp().test(text),
+    exec: (text) => regExp().exec(text),
+    [Symbol.match]: (text) => regExp()[Symbol.match](text),
+    [Symbol.search]: (text) => regExp()[Symbol.search](text),
+    [Symbol.replace]: (text, replacement) => regExp()[Symbol.replace](text, replacement),
+    [Symbol.split]: (text, limit) => regExp()[Symbol.split](text, limit),
+  };
+}
+/** An Intl.Segmenter built on first use. */
+export function lazySegmenter() {
+  let segmenter;
+  return { segment: (text) => (segmenter ??= new Intl.Segmenter()).segment(text) };
+}
+`;
+
+/** A top-level initialiser that builds Unicode tables when the module loads. */
+function eagerUnicode(init) {
+  if (init?.type === "Literal" && init.regex) return init.regex.pattern.includes("\\p{") || init.regex.flags.includes("v");
+  return (
+    init?.type === "NewExpression" &&
+    init.callee.type === "MemberExpression" &&
+    init.callee.object.name === "Intl" &&
+    init.callee.property.name === "Segmenter"
+  );
+}
+
+function* topLevelInitialisers(program) {
+  for (const statement of program.body) {
+    const declaration = statement.type === "ExportNamedDeclaration" ? statement.declaration : statement;
+    if (declaration?.type !== "VariableDeclaration") continue;
+    for (const declarator of declaration.declarations) if (declarator.init) yield declarator.init;
+  }
+}
+
+/** Rolldown plugin: string-width's top-level Unicode tables are built on first use. */
+const lazyUnicode = {
+  name: "dieu44-lazy-unicode",
+  resolveId: (id) => (id === HELPERS ? id : null),
+  load: (id) => (id === HELPERS ? helpersSource : null),
+  transform(code, id) {
+    if (!/[\\/]string-width[\\/]index\.js$/.test(id)) return null;
+    const edits = [];
+    for (const init of topLevelInitialisers(parseAst(code))) {
+      if (!eagerUnicode(init)) continue;
+      const replacement =
+        init.type === "Literal"
+          ? `lazyRegExp(${JSON.stringify(init.regex.pattern)}, ${JSON.stringify(init.regex.flags)})`
+          : "lazySegmenter()";
+      edits.push({ start: init.start, end: init.end, replacement });
+    }
+    let out = code;
+    for (const edit of edits.sort((a, b) => b.start - a.start)) {
+      out = out.slice(0, edit.start) + edit.replacement + out.slice(edit.end);
+    }
+    return { code: `import { lazyRegExp, lazySegmenter } from ${JSON.stringify(HELPERS)};\n${out}`, map: null };
+  },
+};
+
 await build({
   input: target,
   platform: "node",
   logLevel: "warn",
+  plugins: [lazyUnicode],
   output: { file: bundled, format: "esm", sourcemap: false, minify: false },
 });
+
+const eager = [...topLevelInitialisers(parseAst(await readFile(bundled, "utf8")))].filter(eagerUnicode);
+if (eager.length > 0) {
+  await rm(bundled, { force: true });
+  throw new Error(
+    `bundle-yargs: the bundle still builds ${eager.length} Unicode table(s) when it loads; extend lazyUnicode in scripts/bundle-yargs.mjs`,
+  );
+}
 await rename(bundled, target);
 // The map tsc wrote describes the re-export, not the bundle.
 await rm(`${target}.map`, { force: true });
