@@ -3,8 +3,8 @@
  * (12 tables, 12 PK, 8 FK, 4 UNIQUE) live in the plan file, never in code. JSON or YAML.
  */
 import { ObjectKindSchema } from "@dieu44/drift-diff/schema";
+import { z } from "@dieu44/plumbing/zod";
 import { RuleIdSchema, SeveritySchema, StatementClassSchema } from "@dieu44/sql-lint/schema";
-import { z } from "zod";
 
 export const PLAN_KIND = "dieu44-plan";
 export const PLAN_FORMAT_VERSION = 1;

@@ -2,7 +2,7 @@
  * The backup-marker document: what was backed up, from which cluster, when, by whom, with which
  * checksum, and the result of the latest verification. It never carries a secret.
  */
-import { z } from "zod";
+import { z } from "@dieu44/plumbing/zod";
 
 export const BACKUP_MARKER_KIND = "backup-marker";
 export const BACKUP_MARKER_FORMAT_VERSION = 1;

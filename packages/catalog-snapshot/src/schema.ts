@@ -8,7 +8,7 @@
  * PostgreSQL 18 stores NOT NULL as `pg_constraint` rows (contype 'n'); they are reported as the
  * column's `notNull` only, so snapshots of 15 and 18 describe the same table the same way.
  */
-import { z } from "zod";
+import { z } from "@dieu44/plumbing/zod";
 
 export const SNAPSHOT_KIND = "catalog-snapshot";
 export const SNAPSHOT_FORMAT_VERSION = 1;

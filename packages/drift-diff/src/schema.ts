@@ -23,7 +23,7 @@
  * EXECUTE on a function or procedure) belong to the object: they are not reported when the
  * object itself is added or removed, only when they change on an object that stays.
  */
-import { z } from "zod";
+import { z } from "@dieu44/plumbing/zod";
 import { OBJECT_KINDS, type ObjectKind } from "./choices.js";
 
 export { OBJECT_KINDS, type ObjectKind };

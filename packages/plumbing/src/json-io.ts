@@ -3,8 +3,8 @@
  */
 import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { z } from "zod";
 import { EnvironmentError, InputError } from "./exit.js";
+import type { z } from "./zod.js";
 
 /** Reads a whole file's bytes, or stdin when `path` is `-`. */
 export async function readBytes(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<Buffer> {

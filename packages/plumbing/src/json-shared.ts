@@ -16,8 +16,8 @@
  */
 import { isUtf8 } from "node:buffer";
 import type { FileHandle } from "node:fs/promises";
-import { z } from "zod";
 import { decodeUtf8, MAX_DOCUMENT_DEPTH, openForReading, parseDocument } from "./json-io.js";
+import { z } from "./zod.js";
 
 /** A document to read: a file (`-` for stdin), or bytes already in memory. */
 export type DocumentSource = { path: string; label: string } | { bytes: Uint8Array; label: string };

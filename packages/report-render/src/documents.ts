@@ -8,9 +8,9 @@ import { CatalogSnapshotSchema } from "@dieu44/catalog-snapshot/schema";
 import { CatalogDiffSchema, ExpectationResultSchema, ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
 import { InputError } from "@dieu44/plumbing/exit";
 import { validateDocument } from "@dieu44/plumbing/json-io";
+import type { z } from "@dieu44/plumbing/zod";
 import { LintReportSchema } from "@dieu44/sql-lint/schema";
 import { ApplyLogSchema } from "@dieu44/tx-apply/schema";
-import type { z } from "zod";
 import { EvidenceManifestSchema, ProcedureResultSchema } from "./schema.js";
 
 export const DOCUMENT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([

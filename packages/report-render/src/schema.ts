@@ -10,7 +10,7 @@
  *
  * All times are ISO 8601 strings written by the app; rendering never reads the clock.
  */
-import { z } from "zod";
+import { z } from "@dieu44/plumbing/zod";
 
 export const PROCEDURE_RESULT_KIND = "dieu44-procedure-result";
 export const PROCEDURE_RESULT_FORMAT_VERSION = 1;

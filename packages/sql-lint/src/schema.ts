@@ -3,7 +3,7 @@
  * (`sql-lint-report`). The expected delta it emits belongs to drift-diff (`expected-delta`).
  */
 import { ObjectKindSchema } from "@dieu44/drift-diff/schema";
-import { z } from "zod";
+import { z } from "@dieu44/plumbing/zod";
 import { STATEMENT_CLASSES } from "./statements.js";
 
 export const POLICY_KIND = "sql-lint-policy";

@@ -4,7 +4,7 @@
  * the production apply did exactly what the artifact says, and nothing else.
  */
 import { ExpectationResultSchema, ExpectedDeltaSchema } from "@dieu44/drift-diff/schema";
-import { z } from "zod";
+import { z } from "@dieu44/plumbing/zod";
 
 import { APPLY_LOG_FORMAT_VERSION, APPLY_LOG_KIND } from "./kind.js";
 
