@@ -1,9 +1,9 @@
 /**
  * Replaces dist/yargs.js and dist/zod.js (compiled from src/yargs.ts and src/zod.ts, which
  * re-export yargs and zod) with the same exports bundled into one file each, so that a command
- * line loads one module instead of a tree of them: yargs is some forty modules, zod about a
- * hundred (its sixty locales among them), about 0.1 s of a start-up between them. Run by
- * `npm run build` after tsc.
+ * line loads one module instead of a tree of them: yargs is some forty modules, and zod's entry
+ * about a hundred (its sixty locales among them), of which the bundle keeps only what
+ * src/zod-api.ts names. Run by `npm run build` after tsc.
  *
  * The string-width modules yargs and cliui bring in build Unicode tables as soon as they load:
  * an `Intl.Segmenter` each and regular expressions with `\p{...}` properties, which V8 compiles
