@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { z as zod } from "zod";
 import { describe, expect, it } from "vitest";
+import { z as zod } from "zod";
 
 // The build's output, which every package's schemas load (the test runs after `npm run build`).
 const bundle = fileURLToPath(new URL("../dist/zod.js", import.meta.url));
@@ -33,9 +33,16 @@ describe("the bundled zod the packages build their schemas with", () => {
     // A library user nests a dieu44 schema in their own zod schema, and the other way round.
     const Ours = z.object({ name: z.string() });
     const Theirs = zod.object({ inner: Ours, list: zod.array(Ours) });
-    expect(Theirs.parse({ inner: { name: "a" }, list: [{ name: "b" }] })).toEqual({ inner: { name: "a" }, list: [{ name: "b" }] });
+    expect(Theirs.parse({ inner: { name: "a" }, list: [{ name: "b" }] })).toEqual({
+      inner: { name: "a" },
+      list: [{ name: "b" }],
+    });
     expect(Theirs.safeParse({ inner: { name: 1 }, list: [] }).error?.issues[0]?.path).toEqual(["inner", "name"]);
-    expect(zod.toJSONSchema(Theirs)).toEqual(zod.toJSONSchema(zod.object({ inner: zod.object({ name: zod.string() }), list: zod.array(zod.object({ name: zod.string() })) })));
+    expect(zod.toJSONSchema(Theirs)).toEqual(
+      zod.toJSONSchema(
+        zod.object({ inner: zod.object({ name: zod.string() }), list: zod.array(zod.object({ name: zod.string() })) }),
+      ),
+    );
     const Nested = z.object({ theirs: zod.string().min(2) });
     expect(Nested.safeParse({ theirs: "x" }).success).toBe(false);
     expect(z.array(zod.number()) instanceof zod.ZodArray).toBe(true);
