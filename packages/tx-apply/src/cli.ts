@@ -11,7 +11,7 @@
 import { optionValues, parseCommandLine } from "@dieu44/plumbing/cli-args";
 import { ExitCode, InputError, runCli } from "@dieu44/plumbing/exit";
 import yargs, { hideBin } from "@dieu44/plumbing/yargs";
-import { DEFAULT_LOCK_TIMEOUT, DEFAULT_PIPELINE_DEPTH, DEFAULT_STATEMENT_TIMEOUT } from "./options.js";
+import { DEFAULT_LOCK_TIMEOUT, DEFAULT_PIPELINE_DEPTH, DEFAULT_STATEMENT_TIMEOUT } from "./defaults.js";
 
 const TOOL = "tx-apply";
 

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import type { ExpectedDelta } from "@dieu44/drift-diff/schema";
 import { InputError } from "@dieu44/plumbing/exit";
 import { validateDocument } from "@dieu44/plumbing/json-io";
+import { DEFAULT_LOCK_TIMEOUT, DEFAULT_PIPELINE_DEPTH, DEFAULT_STATEMENT_TIMEOUT } from "./defaults.js";
 
 /** Progress of one artifact statement, for a CLI progress line. */
 export interface StatementEvent {
@@ -63,13 +64,8 @@ export interface ApplyOptions {
   onBeforeStatement?: (event: StatementEvent) => Promise<void> | void;
 }
 
-export const DEFAULT_LOCK_TIMEOUT = "5s";
-export const DEFAULT_STATEMENT_TIMEOUT = "60s";
-/**
- * Four in flight hide the round trip on a local socket (1,000 DDL statements, bare loop: 1.33 s
- * at 1, 1.21 s at 2, 1.02 s at 4 and at 8).
- */
-export const DEFAULT_PIPELINE_DEPTH = 4;
+export { DEFAULT_LOCK_TIMEOUT, DEFAULT_PIPELINE_DEPTH, DEFAULT_STATEMENT_TIMEOUT };
+
 const MAX_PIPELINE_DEPTH = 1000;
 
 /** The advisory lock key for a namespace: the first 8 bytes of its sha256, as a signed 64-bit integer. */
