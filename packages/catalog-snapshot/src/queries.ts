@@ -29,14 +29,17 @@ function aclText(aclExpression: string, kind: "n" | "r" | "s" | "f", ownerExpres
 /**
  * Objects that belong to an extension, per catalog: left out, since the extension itself is what
  * the snapshot records. Read once and passed to the other queries as an oid array, because a
- * pg_depend scan in every (partitioned) query would cost more than the query itself.
+ * pg_depend scan in every (partitioned) query would cost more than the query itself. A member's
+ * entry (deptype 'e') always references its pg_extension row; saying so lets the planner use
+ * pg_depend_reference_index instead of scanning all of pg_depend (with 10,000 tables: 85 ms and a
+ * parallel worker in a fresh backend, against 10 ms), on the path before any table is read.
  */
 export const extensionMembersQuery = `
 select coalesce(array_agg(d.objid) filter (where d.classid = 'pg_class'::regclass), '{}') as relations,
        coalesce(array_agg(d.objid) filter (where d.classid = 'pg_type'::regclass), '{}') as types,
        coalesce(array_agg(d.objid) filter (where d.classid = 'pg_proc'::regclass), '{}') as routines
   from pg_depend d
- where d.deptype = 'e' and d.objsubid = 0
+ where d.refclassid = 'pg_extension'::regclass and d.deptype = 'e' and d.objsubid = 0
    and d.classid in ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)`;
 
 /**

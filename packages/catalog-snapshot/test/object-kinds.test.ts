@@ -252,6 +252,36 @@ describe.each(testServers().map((server) => [server.label, server] as const))("o
     }
   });
 
+  it("leaves out what an extension owns in a schema in scope, and keeps the schema's own objects", async () => {
+    // pg_buffercache brings a view and functions, citext a type and functions (both contrib, on
+    // both servers). The extension is recorded; its members are not, the schema's own objects are.
+    const scope = "ext in scope";
+    await query(
+      server,
+      `create schema "${scope}";
+       create extension pg_buffercache schema "${scope}";
+       create extension citext schema "${scope}";
+       create function "${scope}".mine() returns int language sql as 'select 1';
+       create view "${scope}".my_view as select 1 as one`,
+      { database },
+    );
+    try {
+      const scoped = await snapshotOf(server, database, { schemas: [scope] });
+      expect(scoped.views.map((view) => view.name)).toEqual(["my_view"]);
+      expect(scoped.routines.map((routine) => routine.name)).toEqual(["mine"]);
+      expect(scoped.tables).toEqual([]);
+      const unscoped = await snapshotOf(server, database, {});
+      expect(unscoped.extensions.map((extension) => [extension.name, extension.schema])).toEqual(
+        expect.arrayContaining([
+          ["citext", scope],
+          ["pg_buffercache", scope],
+        ]),
+      );
+    } finally {
+      await query(server, `drop schema "${scope}" cascade`, { database });
+    }
+  });
+
   it("gives the same fingerprint to an unchanged catalog and a new one after every change in scope", async () => {
     const options = { schemas: [S] };
     const seen = new Set<string>([(await snapshotOf(server, database, options)).fingerprint]);
