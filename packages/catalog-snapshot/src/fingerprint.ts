@@ -116,16 +116,24 @@ export function computeFingerprint(doc: Omit<CatalogSnapshot, "fingerprint"> | C
   return new FingerprintWhileWriting(doc, canonicalMemberTexts).digest();
 }
 
-/** A top-level member's value as canonical JSON, a list one element at a time. */
+/** A top-level member's value as canonical JSON, a list one element at a time (never all at once). */
 function* canonicalMemberTexts(value: unknown): Generator<string> {
-  if (!Array.isArray(value)) {
-    yield canonicalJson(value);
-    return;
-  }
+  if (Array.isArray(value)) yield* bracketed(canonicalElements(value));
+  else yield canonicalJson(value);
+}
+
+function* canonicalElements(list: readonly unknown[]): Generator<string> {
+  for (const element of list) yield canonicalJson(element);
+}
+
+/** A list's text from the texts of its parts: "[", the parts separated by ",", "]". */
+function* bracketed(parts: Iterable<string>): Generator<string> {
   yield "[";
-  for (let i = 0; i < value.length; i += 1) {
-    if (i > 0) yield ",";
-    yield canonicalJson(value[i]);
+  let first = true;
+  for (const part of parts) {
+    if (!first) yield ",";
+    first = false;
+    yield part;
   }
   yield "]";
 }
@@ -152,25 +160,18 @@ export function* listPieces(list: readonly unknown[]): Generator<string> {
  * built snapshot's objects are canonical JSON as they are.
  */
 export function* memberValueTexts(value: unknown): Generator<string> {
-  if (Array.isArray(value) && value.length > 0) {
-    yield "[";
-    let first = true;
-    for (const piece of listPieces(value)) {
-      if (!first) yield ",";
-      first = false;
-      yield piece;
-    }
-    yield "]";
-  } else {
-    yield JSON.stringify(value) ?? "null";
-  }
+  if (Array.isArray(value) && value.length > 0) yield* bracketed(listPieces(value));
+  else yield JSON.stringify(value) ?? "null";
 }
 
-/** Whether the fingerprint hashes a top-level member at all (JSON.stringify's rule for object members). */
+/** Whether JSON.stringify prints an object member holding `value` (it skips undefined, functions and symbols). */
+export function printedMember(value: unknown): boolean {
+  return value !== undefined && typeof value !== "function" && typeof value !== "symbol";
+}
+
+/** Whether the fingerprint hashes a top-level member at all. */
 function hashable(key: string, value: unknown): boolean {
-  return (
-    key !== "server" && key !== "fingerprint" && value !== undefined && typeof value !== "function" && typeof value !== "symbol"
-  );
+  return key !== "server" && key !== "fingerprint" && printedMember(value);
 }
 
 /** A snapshot's content, before its fingerprint: what `snapshotContent` returns. */

@@ -9,6 +9,7 @@ import {
   FingerprintWhileWriting,
   fingerprintOfBuiltDocument,
   memberValueTexts,
+  printedMember,
   type SnapshotContent,
   withFingerprint,
 } from "./fingerprint.js";
@@ -31,9 +32,7 @@ function memberText(value: unknown): string {
 
 /** Pieces whose concatenation equals toJsonText(doc); top-level lists are split into runs of elements. */
 export function* jsonTextPieces(doc: object): Generator<string> {
-  const members = Object.entries(doc).filter(
-    ([, value]) => value !== undefined && typeof value !== "function" && typeof value !== "symbol",
-  );
+  const members = Object.entries(doc).filter(([, value]) => printedMember(value));
   if (members.length === 0) {
     yield "{}\n";
     return;
@@ -64,9 +63,7 @@ export function* compactJsonTextPieces(
   doc: object,
   valueTexts: (key: string, value: unknown) => Iterable<string> = (_key, value) => memberValueTexts(value),
 ): Generator<string> {
-  const members = Object.entries(doc).filter(
-    ([, value]) => value !== undefined && typeof value !== "function" && typeof value !== "symbol",
-  );
+  const members = Object.entries(doc).filter(([, value]) => printedMember(value));
   yield "{";
   for (let m = 0; m < members.length; m += 1) {
     const [key, value] = members[m] as [string, unknown];

@@ -64,8 +64,6 @@ export interface ApplyOptions {
   onBeforeStatement?: (event: StatementEvent) => Promise<void> | void;
 }
 
-export { DEFAULT_LOCK_TIMEOUT, DEFAULT_PIPELINE_DEPTH, DEFAULT_STATEMENT_TIMEOUT };
-
 const MAX_PIPELINE_DEPTH = 1000;
 
 /** The advisory lock key for a namespace: the first 8 bytes of its sha256, as a signed 64-bit integer. */
