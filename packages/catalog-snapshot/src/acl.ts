@@ -99,3 +99,28 @@ export function parseAcl(items: readonly string[]): AclEntry[] {
     }))
     .sort((a, b) => compareText(a.grantee, b.grantee) || compareText(a.grantor, b.grantor));
 }
+
+/**
+ * parseAcl for many objects whose ACL is mostly one and the same item (the owner's default
+ * privileges): each distinct single item is parsed once, and every object gets its own copy of
+ * the entries (new objects and arrays, shared strings), so a caller that edits one edits no other.
+ */
+export class AclReader {
+  private readonly parsed = new Map<string, AclEntry[]>();
+
+  read(items: readonly string[]): AclEntry[] {
+    const item = items[0];
+    if (items.length !== 1 || item === undefined) return parseAcl(items);
+    let entries = this.parsed.get(item);
+    if (!entries) {
+      entries = parseAcl(items);
+      this.parsed.set(item, entries);
+    }
+    return entries.map((entry) => ({
+      grantable: entry.grantable.slice(),
+      grantee: entry.grantee,
+      grantor: entry.grantor,
+      privileges: entry.privileges.slice(),
+    }));
+  }
+}

@@ -86,8 +86,9 @@ export interface ColumnFactsRow {
   plain_category: string | null;
 }
 
-export function columnFactsOf(row: ColumnFactsRow): ColumnFacts {
-  return { name: row.name, typeOid: row.type_oid, collationOid: row.collation_oid, plainCategory: row.plain_category };
+/** `name`: the row's name, or the one copy of it the snapshot keeps. */
+export function columnFactsOf(row: ColumnFactsRow, name: string = row.name): ColumnFacts {
+  return { name, typeOid: row.type_oid, collationOid: row.collation_oid, plainCategory: row.plain_category };
 }
 
 /** The composition's fields of an indexesQuery row: vectors as their text ("1 2"), cheaper than arrays through pg's parser. */
@@ -123,7 +124,9 @@ export function indexStructureOf(row: IndexStructureRow, schema: string, table: 
 
 /** The numbers of an int2vector's or oidvector's text. */
 function vectorOf(text: string): number[] {
-  return text === "" ? [] : text.split(" ").map(Number);
+  if (text === "") return [];
+  // Most keys have one column: no split, no intermediate array.
+  return text.includes(" ") ? text.split(" ").map(Number) : [Number(text)];
 }
 
 type DefaultOpclass = DefinitionFacts["defaultOpclasses"][number];
@@ -224,13 +227,20 @@ export class DefinitionComposer {
       }
       parts.push(text);
     }
-    const keyText = parts.slice(0, index.keyCount).join(", ");
-    const include = index.key.length > index.keyCount ? `) INCLUDE (${parts.slice(index.keyCount).join(", ")}` : "";
-    return (
-      `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${this.quote(index.name)} ON ${index.partitioned ? "ONLY " : ""}` +
-      `${this.quote(index.schema)}.${this.quote(index.table)} USING ${this.quote(index.am)} (${keyText}${include})` +
-      `${index.nullsNotDistinct ? " NULLS NOT DISTINCT" : ""}`
-    );
+    return flat([
+      index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ",
+      this.quote(index.name),
+      index.partitioned ? " ON ONLY " : " ON ",
+      this.quote(index.schema),
+      ".",
+      this.quote(index.table),
+      " USING ",
+      this.quote(index.am),
+      " (",
+      parts.slice(0, index.keyCount).join(", "),
+      index.key.length > index.keyCount ? `) INCLUDE (${parts.slice(index.keyCount).join(", ")})` : ")",
+      index.nullsNotDistinct ? " NULLS NOT DISTINCT" : "",
+    ]);
   }
 
   private columnList(positions: readonly number[], columns: ColumnsByPosition<{ name: string }>): string | null {
@@ -256,23 +266,24 @@ export class DefinitionComposer {
   ): string | null {
     const keyText = this.columnList(key, columns);
     if (keyText === null) return null;
-    let text = type === "primary_key" ? "PRIMARY KEY " : "UNIQUE ";
-    // Printed for UNIQUE only: a primary key on a NULLS NOT DISTINCT index (possible up to 15) shows none.
-    if (type === "unique" && index.nullsNotDistinct) text += "NULLS NOT DISTINCT ";
-    text += `(${keyText})`;
-    if (index.key.length > index.keyCount) {
-      const include = this.columnList(index.key.slice(index.keyCount), columns);
-      if (include === null) return null;
-      text += ` INCLUDE (${include})`;
-    }
-    return text + constraintSuffix(constraint);
+    const include = index.key.length > index.keyCount ? this.columnList(index.key.slice(index.keyCount), columns) : "";
+    if (include === null) return null;
+    return flat([
+      type === "primary_key" ? "PRIMARY KEY " : "UNIQUE ",
+      // Printed for UNIQUE only: a primary key on a NULLS NOT DISTINCT index (possible up to 15) shows none.
+      type === "unique" && index.nullsNotDistinct ? "NULLS NOT DISTINCT " : "",
+      "(",
+      keyText,
+      include === "" ? ")" : `) INCLUDE (${include})`,
+      ...constraintSuffix(constraint),
+    ]);
   }
 
   /** The text of pg_get_constraintdef for a foreign key; null when not a plain case. */
   foreignKeyDefinition(
     foreignKey: { key: number[]; refKey: number[]; match: string; onUpdate: string; onDelete: string },
     constraint: ConstraintFlags,
-    columns: ColumnsByPosition,
+    columns: ColumnsByPosition<{ name: string }>,
     referenced: { schema: string; name: string; columns: ColumnsByPosition<{ name: string }> },
   ): string | null {
     const keyText = this.columnList(foreignKey.key, columns);
@@ -288,11 +299,19 @@ export class DefinitionComposer {
       referenced.schema === "pg_catalog"
         ? this.quote(referenced.name)
         : `${this.quote(referenced.schema)}.${this.quote(referenced.name)}`;
-    return (
-      `FOREIGN KEY (${keyText}) REFERENCES ${table}(${refText})${match}` +
-      `${onUpdate ? ` ON UPDATE ${onUpdate}` : ""}${onDelete ? ` ON DELETE ${onDelete}` : ""}` +
-      constraintSuffix(constraint)
-    );
+    return flat([
+      "FOREIGN KEY (",
+      keyText,
+      ") REFERENCES ",
+      table,
+      "(",
+      refText,
+      ")",
+      match,
+      onUpdate ? ` ON UPDATE ${onUpdate}` : "",
+      onDelete ? ` ON DELETE ${onDelete}` : "",
+      ...constraintSuffix(constraint),
+    ]);
   }
 }
 
@@ -312,9 +331,19 @@ interface ConstraintFlags {
   validated: boolean;
 }
 
-function constraintSuffix(constraint: ConstraintFlags): string {
-  return (
-    `${constraint.deferrable ? " DEFERRABLE" : ""}${constraint.initiallyDeferred ? " INITIALLY DEFERRED" : ""}` +
-    `${constraint.validated ? "" : " NOT VALID"}`
-  );
+function constraintSuffix(constraint: ConstraintFlags): string[] {
+  return [
+    constraint.deferrable ? " DEFERRABLE" : "",
+    constraint.initiallyDeferred ? " INITIALLY DEFERRED" : "",
+    constraint.validated ? "" : " NOT VALID",
+  ];
+}
+
+/**
+ * One flat string from its pieces. Concatenating with `+` or a template gives a tree of pieces
+ * (a cons string per join) that the document then keeps for the whole snapshot: at 10,000 tables
+ * some 370,000 of them, 12 MB, all promoted to the old generation; join copies the pieces once.
+ */
+function flat(pieces: readonly string[]): string {
+  return pieces.join("");
 }

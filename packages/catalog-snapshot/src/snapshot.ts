@@ -14,7 +14,7 @@ import { describeConnection, resolveConnection, toPgConfig } from "@dieu44/plumb
 import { EnvironmentError, errorMessage, InputError } from "@dieu44/plumbing/exit";
 import { redact } from "@dieu44/plumbing/redact";
 import pg from "pg";
-import { parseAcl } from "./acl.js";
+import { AclReader, parseAcl } from "./acl.js";
 import {
   DEFAULT_APPLICATION_NAME,
   DEFAULT_LOCK_TIMEOUT_MS,
@@ -29,7 +29,6 @@ import {
   DefinitionComposer,
   type DefinitionFactsRow,
   definitionFactsOf,
-  type IndexStructure,
   type IndexStructureRow,
   indexStructureOf,
 } from "./definitions.js";
@@ -52,6 +51,7 @@ import type {
   Table,
   View,
 } from "./schema.js";
+import { StringPool } from "./string-pool.js";
 
 /** Connection options resolved with @dieu44/plumbing/connection (URL/DSN, then the libpq environment). */
 export interface SnapshotConnectionOptions {
@@ -359,41 +359,50 @@ async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
   return server;
 }
 
-/** What a constraint row carries beyond the document: raw numbers resolved once every partition is read. */
-interface PendingConstraint {
+/** What a foreign key row carries beyond the document, kept until every partition is read: the referenced table may be in another. */
+interface PendingForeignKey {
   oid: number;
-  tableOid: number;
   table: Table;
-  constraint: Constraint;
+  constraint: Constraint & { foreignKey: ForeignKey };
   key: number[];
   refOid: number;
   refKey: number[];
-  indexOid: number;
   /** Raw confmatchtype, confupdtype, confdeltype, for composing the definition. */
   match: string;
   onUpdate: string;
   onDelete: string;
 }
 
-/** An index entry of the document with the pg_index fields its definition (and its constraint's) is composed from. */
-interface IndexReading {
+/** What a PRIMARY KEY, UNIQUE or exclusion constraint needs of its backing index. */
+interface IndexLink {
   entry: Table["indexes"][number];
-  tableOid: number;
-  structure: IndexStructure;
+  key: number[];
+  keyCount: number;
+  nullsNotDistinct: boolean;
 }
 
-/** Everything the per-table queries read, from all connections. */
+/**
+ * Everything the per-table queries read, from all connections. Definitions are composed as their
+ * rows arrive (a table's columns, indexes and constraints are read on the same connection, in that
+ * order), so that nothing but the document and the foreign keys outlives a partition's reads: kept
+ * to the end, the columns' type facts and the indexes' structure were 27 MB at 10,000 tables, all
+ * promoted to the old generation.
+ */
 interface TableReadings {
   tablesByOid: Map<number, Table>;
-  /** Per table oid: its columns by position, with the type facts the definitions need. */
-  columnsByTable: Map<number, (ColumnFacts | undefined)[]>;
-  indexesByOid: Map<number, IndexReading>;
-  pendingConstraints: PendingConstraint[];
+  pendingForeignKeys: PendingForeignKey[];
+  /** Definitions not composed here, asked of the server in one query once everything is read. */
+  indexesLeft: Map<number, Table["indexes"][number]>;
+  constraintsLeft: Map<number, Constraint>;
+  composer: DefinitionComposer;
+  /** One copy of each repeated text and of each common ACL. */
+  strings: StringPool;
+  acls: AclReader;
 }
 
 /**
  * Reads the tables of one partition (all of them when partitions = 1) with their columns,
- * defaults, constraints, indexes and triggers, in that order on one connection.
+ * defaults, indexes, constraints and triggers, in that order on one connection.
  */
 async function readTablePartition(
   client: pg.Client,
@@ -402,7 +411,10 @@ async function readTablePartition(
   readings: TableReadings,
   progress: ProgressCounter,
 ): Promise<void> {
-  const { tablesByOid, columnsByTable, indexesByOid, pendingConstraints } = readings;
+  const { tablesByOid, pendingForeignKeys, indexesLeft, constraintsLeft, composer, strings, acls } = readings;
+  // This partition's tables only, and only while its reads last.
+  const columnsByTable = new Map<number, (ColumnFacts | undefined)[]>();
+  const indexesByOid = new Map<number, IndexLink>();
   await streamRows<{
     oid: number;
     schema: string;
@@ -416,18 +428,18 @@ async function readTablePartition(
     acl: string[];
   }>(client, queries.tablesQuery, scope, (row) => {
     tablesByOid.set(row.oid, {
-      acl: parseAcl(row.acl),
+      acl: acls.read(row.acl),
       columns: [],
       constraints: [],
       forceRowSecurity: row.force_row_security,
       indexes: [],
       kind: mapped(tableKinds, row.kind, "relkind"),
       name: row.name,
-      owner: row.owner,
+      owner: strings.intern(row.owner),
       partitionOf: row.partition_of,
       persistence: row.persistence === "u" ? "unlogged" : "permanent",
       rowSecurity: row.row_security,
-      schema: row.schema,
+      schema: strings.intern(row.schema),
       triggers: [],
     });
   });
@@ -452,17 +464,18 @@ async function readTablePartition(
       facts = [];
       columnsByTable.set(row.table_oid, facts);
     }
-    facts[row.position] = columnFactsOf(row);
+    const name = strings.intern(row.name);
+    facts[row.position] = columnFactsOf(row, name);
     table.columns.push({
-      collation: row.collation,
+      collation: strings.internOrNull(row.collation),
       default: null,
       generated: null,
       generatedKind: row.generated_kind === "s" ? "stored" : row.generated_kind === "v" ? "virtual" : null,
       identity: row.identity === "a" ? "always" : row.identity === "d" ? "by_default" : null,
-      name: row.name,
+      name,
       notNull: row.not_null,
       position: row.position,
-      type: row.type,
+      type: strings.intern(row.type),
     });
   });
   progress.step();
@@ -472,8 +485,44 @@ async function readTablePartition(
     const column = tablesByOid.get(row.table_oid)?.columns.find((entry) => entry.position === row.position);
     if (!column) return;
     // For a generated column, pg_attrdef holds the generation expression, not a default.
-    if (column.generatedKind) column.generated = row.expression;
-    else column.default = row.expression;
+    if (column.generatedKind) column.generated = strings.intern(row.expression);
+    else column.default = strings.intern(row.expression);
+  });
+  progress.step();
+
+  await streamRows<
+    {
+      table_oid: number;
+      oid: number;
+      definition: string | null;
+      primary: boolean;
+      valid: boolean;
+    } & IndexStructureRow
+  >(client, queries.indexesQuery(versionNum), scope, (row) => {
+    const table = tablesByOid.get(row.table_oid);
+    if (!table) return;
+    const entry = {
+      constraint: null,
+      // Null when the query left it to the client; then composed, or else asked of the server.
+      definition: row.definition as string,
+      name: row.name,
+      primary: row.primary,
+      unique: row.unique,
+      valid: row.valid,
+    };
+    table.indexes.push(entry);
+    const structure = indexStructureOf(row, table.schema, table.name);
+    if (entry.definition === null) {
+      const composed = composer.indexDefinition(structure, columnsByTable.get(row.table_oid) ?? []);
+      if (composed === null) indexesLeft.set(row.oid, entry);
+      else entry.definition = composed;
+    }
+    indexesByOid.set(row.oid, {
+      entry,
+      key: structure.key,
+      keyCount: structure.keyCount,
+      nullsNotDistinct: structure.nullsNotDistinct,
+    });
   });
   progress.step();
 
@@ -497,10 +546,12 @@ async function readTablePartition(
     const table = tablesByOid.get(row.table_oid);
     if (!table) return;
     const type = mapped(constraintTypes, row.type, "contype");
+    const columns = columnsByTable.get(row.table_oid);
+    const key = row.key ?? [];
     const constraint: Constraint = {
-      columns: [],
+      columns: namesAt(key, columns),
       deferrable: row.deferrable,
-      // Null until resolveDefinitions composes it (or asks the server).
+      // Null when the query left it to the client; then composed, or else asked of the server.
       definition: row.definition as string,
       foreignKey:
         type === "foreign_key"
@@ -521,48 +572,36 @@ async function readTablePartition(
       validated: row.validated,
     };
     table.constraints.push(constraint);
-    pendingConstraints.push({
-      oid: row.oid,
-      tableOid: row.table_oid,
-      table,
-      constraint,
-      key: row.key ?? [],
-      refOid: row.ref_oid,
-      refKey: row.ref_key ?? [],
-      indexOid: row.index_oid,
-      match: row.match,
-      onUpdate: row.on_update,
-      onDelete: row.on_delete,
-    });
-  });
-  progress.step();
-
-  await streamRows<
-    {
-      table_oid: number;
-      oid: number;
-      definition: string | null;
-      primary: boolean;
-      valid: boolean;
-    } & IndexStructureRow
-  >(client, queries.indexesQuery(versionNum), scope, (row) => {
-    const table = tablesByOid.get(row.table_oid);
-    if (!table) return;
-    const entry = {
-      constraint: null,
-      // Null until resolveDefinitions composes it (or asks the server).
-      definition: row.definition as string,
-      name: row.name,
-      primary: row.primary,
-      unique: row.unique,
-      valid: row.valid,
-    };
-    table.indexes.push(entry);
-    indexesByOid.set(row.oid, {
-      entry,
-      tableOid: row.table_oid,
-      structure: indexStructureOf(row, table.schema, table.name),
-    });
+    if (constraint.foreignKey) {
+      pendingForeignKeys.push({
+        oid: row.oid,
+        table,
+        constraint: constraint as PendingForeignKey["constraint"],
+        key,
+        refOid: row.ref_oid,
+        refKey: row.ref_key ?? [],
+        match: row.match,
+        onUpdate: row.on_update,
+        onDelete: row.on_delete,
+      });
+      return;
+    }
+    let composed: string | null = null;
+    if (type === "primary_key" || type === "unique" || type === "exclusion") {
+      const index = indexesByOid.get(row.index_oid);
+      if (index) {
+        constraint.index = index.entry.name;
+        constraint.nullsNotDistinct = type === "unique" && index.nullsNotDistinct;
+        index.entry.constraint = constraint.name;
+        if (constraint.definition === null && type !== "exclusion" && columns) {
+          // Many tables share the same key text ("PRIMARY KEY (id)"): one copy of it.
+          composed = strings.internOrNull(composer.keyConstraintDefinition(type, key, constraint, index, columns));
+        }
+      }
+    }
+    if (constraint.definition !== null) return;
+    if (composed === null) constraintsLeft.set(row.oid, constraint);
+    else constraint.definition = composed;
   });
   progress.step();
 
@@ -581,18 +620,22 @@ function namesAt(positions: readonly number[], columns: ColumnsByPosition<{ name
   return positions.map((position) => columns?.[position]?.name ?? `#${position}`);
 }
 
+/** A table's columns by position (a sparse array), from the document's column entries. */
+function columnsByPosition(table: Table): ColumnsByPosition<{ name: string }> {
+  const columns: { name: string }[] = [];
+  for (const column of table.columns) columns[column.position] = column;
+  return columns;
+}
+
 /**
- * Fills in what constraint and index rows gave as numbers: column names, the referenced table and
- * its columns (one extra query for referenced tables outside the scope), the backing index, the
- * constraint each index backs, and the definitions the queries left to the client: composed
- * (definitions.ts) where plain, else the server's text, fetched in one query for all of them.
+ * Completes what needed every partition read: each foreign key's referenced table and columns
+ * (one extra query for referenced tables outside the scope) and its definition; then the
+ * definitions left to the server, fetched in one query for all of them.
  */
-async function resolveDefinitions(client: pg.Client, readings: TableReadings, composer: DefinitionComposer): Promise<void> {
-  const { tablesByOid, columnsByTable, indexesByOid, pendingConstraints } = readings;
+async function completeDefinitions(client: pg.Client, readings: TableReadings): Promise<void> {
+  const { tablesByOid, pendingForeignKeys, indexesLeft, constraintsLeft, composer } = readings;
   const outside = new Map<number, { schema: string; name: string; columns: ColumnsByPosition<{ name: string }> }>();
-  const outsideOids = [
-    ...new Set(pendingConstraints.filter((p) => p.constraint.foreignKey && !tablesByOid.has(p.refOid)).map((p) => p.refOid)),
-  ];
+  const outsideOids = [...new Set(pendingForeignKeys.filter((p) => !tablesByOid.has(p.refOid)).map((p) => p.refOid))];
   if (outsideOids.length > 0) {
     await streamRows<{ oid: number; schema: string; name: string; positions: number[]; names: string[] }>(
       client,
@@ -607,47 +650,31 @@ async function resolveDefinitions(client: pg.Client, readings: TableReadings, co
       },
     );
   }
-  const indexesLeft = new Map<number, Table["indexes"][number]>();
-  for (const [oid, index] of indexesByOid) {
-    if (index.entry.definition !== null) continue;
-    const composed = composer.indexDefinition(index.structure, columnsByTable.get(index.tableOid) ?? []);
-    if (composed === null) indexesLeft.set(oid, index.entry);
-    else index.entry.definition = composed;
-  }
-  const constraintsLeft = new Map<number, Constraint>();
-  for (const pending of pendingConstraints) {
-    const { constraint } = pending;
-    const columns = columnsByTable.get(pending.tableOid);
-    constraint.columns = namesAt(pending.key, columns);
-    let composed: string | null = null;
-    if (constraint.foreignKey) {
-      const inScope = tablesByOid.get(pending.refOid);
-      const referenced = inScope
-        ? { schema: inScope.schema, name: inScope.name, columns: columnsByTable.get(pending.refOid) ?? [] }
-        : outside.get(pending.refOid);
-      if (!referenced) throw new EnvironmentError(`foreign key ${constraint.name}: referenced table not found in the catalog`);
-      constraint.foreignKey.referencedSchema = referenced.schema;
-      constraint.foreignKey.referencedTable = referenced.name;
-      constraint.foreignKey.referencedColumns = namesAt(pending.refKey, referenced.columns);
-      if (constraint.definition === null && columns) {
-        composed = composer.foreignKeyDefinition(pending, constraint, columns, referenced);
-      }
-    } else if (constraint.type === "primary_key" || constraint.type === "unique" || constraint.type === "exclusion") {
-      const index = indexesByOid.get(pending.indexOid);
-      if (index) {
-        constraint.index = index.entry.name;
-        constraint.nullsNotDistinct = constraint.type === "unique" && index.structure.nullsNotDistinct;
-        index.entry.constraint = constraint.name;
-        if (constraint.definition === null && constraint.type !== "exclusion" && columns) {
-          composed = composer.keyConstraintDefinition(constraint.type, pending.key, constraint, index.structure, columns);
-        }
-      }
+  const inScopeColumns = new Map<Table, ColumnsByPosition<{ name: string }>>();
+  const columnsOf = (table: Table) => {
+    let columns = inScopeColumns.get(table);
+    if (!columns) {
+      columns = columnsByPosition(table);
+      inScopeColumns.set(table, columns);
     }
+    return columns;
+  };
+  for (const pending of pendingForeignKeys) {
+    const { constraint } = pending;
+    const inScope = tablesByOid.get(pending.refOid);
+    const referenced = inScope
+      ? { schema: inScope.schema, name: inScope.name, columns: columnsOf(inScope) }
+      : outside.get(pending.refOid);
+    if (!referenced) throw new EnvironmentError(`foreign key ${constraint.name}: referenced table not found in the catalog`);
+    constraint.foreignKey.referencedSchema = referenced.schema;
+    constraint.foreignKey.referencedTable = referenced.name;
+    constraint.foreignKey.referencedColumns = namesAt(pending.refKey, referenced.columns);
     if (constraint.definition !== null) continue;
+    const composed = composer.foreignKeyDefinition(pending, constraint, columnsOf(pending.table), referenced);
     if (composed === null) constraintsLeft.set(pending.oid, constraint);
     else constraint.definition = composed;
   }
-  pendingConstraints.length = 0;
+  pendingForeignKeys.length = 0;
   if (indexesLeft.size + constraintsLeft.size === 0) return;
   await streamRows<{ kind: string; oid: number; definition: string }>(
     client,
@@ -918,16 +945,18 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   schemas.sort(byName);
   const excluded = (await client.query(queries.extensionMembersQuery)).rows[0] as ExtensionMembers;
   const facts = (await client.query(queries.definitionFactsQuery)).rows[0] as DefinitionFactsRow;
-  const composer = new DefinitionComposer(definitionFactsOf(facts));
   progress.step();
 
   // The work as a queue of tasks that every connection pulls from until it is empty: a worker
   // that connects late (or never) leaves its share to the others.
   const readings: TableReadings = {
     tablesByOid: new Map(),
-    columnsByTable: new Map(),
-    indexesByOid: new Map(),
-    pendingConstraints: [],
+    pendingForeignKeys: [],
+    indexesLeft: new Map(),
+    constraintsLeft: new Map(),
+    composer: new DefinitionComposer(definitionFactsOf(facts)),
+    strings: new StringPool(),
+    acls: new AclReader(),
   };
   let others: OtherObjects | undefined;
   const tasks: ((reader: pg.Client) => Promise<void>)[] = [
@@ -951,10 +980,8 @@ async function readCatalog(client: pg.Client, options: SnapshotOptions, openWork
   await Promise.all([drain(client), joiningWorkers.then((workers) => Promise.all(workers.map(drain)))]);
   if (!others) throw new EnvironmentError("internal error: the catalog was not read completely");
 
-  await resolveDefinitions(client, readings, composer);
-  readings.columnsByTable.clear();
+  await completeDefinitions(client, readings);
   const { tablesByOid } = readings;
-  readings.indexesByOid.clear();
   const tables = [...tablesByOid.values()].sort(byQualifiedName);
   tablesByOid.clear();
   for (const table of tables) {

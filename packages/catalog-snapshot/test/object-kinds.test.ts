@@ -148,6 +148,19 @@ describe.each(testServers().map((server) => [server.label, server] as const))("o
     expect(addOne?.acl.map((a) => a.grantee)).toEqual(["PUBLIC", "directus", server.superuser]);
   });
 
+  it("gives every table ACL objects of its own, though one ACL text is parsed once", () => {
+    // Tables with only their owner's default privileges share one aclitem text.
+    const [first, second] = doc.tables.filter((t) => t.acl.length === 1 && t.acl[0]?.grantee === t.owner);
+    expect(first && second).toBeTruthy();
+    if (!first || !second) return;
+    expect(second.acl).toEqual(first.acl);
+    // A caller that edits one table's ACL must not edit another's.
+    expect(second.acl).not.toBe(first.acl);
+    expect(second.acl[0]).not.toBe(first.acl[0]);
+    expect(second.acl[0]?.privileges).not.toBe(first.acl[0]?.privileges);
+    expect(second.acl[0]?.grantable).not.toBe(first.acl[0]?.grantable);
+  });
+
   it("records views, sequences, enums, domains, composite types, routines and extensions", () => {
     expect(doc.views.map((v) => [v.name, v.kind])).toEqual([
       ["parent_counts", "materialized_view"],
