@@ -122,8 +122,8 @@ export function indexStructureOf(row: IndexStructureRow, schema: string, table: 
   };
 }
 
-/** The numbers of an int2vector's or oidvector's text. */
-function vectorOf(text: string): number[] {
+/** The numbers of an int2vector's or oidvector's text, or of an int2[] joined by spaces. */
+export function vectorOf(text: string): number[] {
   if (text === "") return [];
   // Most keys have one column: no split, no intermediate array.
   return text.includes(" ") ? text.split(" ").map(Number) : [Number(text)];

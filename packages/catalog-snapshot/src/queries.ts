@@ -121,7 +121,7 @@ select d.adrelid as table_oid, d.adnum as position,
  where ${tableFilter}`;
 
 /**
- * Constraints with raw key numbers and oids; names of columns, referenced tables and backing
+ * Constraints with raw key numbers (as text, "1 2": cheaper than arrays through pg's parser) and oids; names of columns, referenced tables and backing
  * indexes are resolved from what the other queries read (one pass, no per-row subqueries).
  * NOT NULL rows (contype 'n', PostgreSQL 18) are reported as the column's notNull only; clones
  * that partitions inherit (conparentid <> 0) belong to the parent's constraint.
@@ -136,9 +136,9 @@ export function constraintsQuery(versionNum: number): string {
   ].join(" or ");
   return `
 select co.oid, co.conrelid as table_oid, co.conname as name, co.contype as type,
-       case when ${special} then pg_get_constraintdef(co.oid) end as definition, co.conkey as key,
+       case when ${special} then pg_get_constraintdef(co.oid) end as definition, array_to_string(co.conkey, ' ') as key,
        co.condeferrable as deferrable, co.condeferred as initially_deferred, co.convalidated as validated,
-       co.confrelid as ref_oid, co.confkey as ref_key,
+       co.confrelid as ref_oid, array_to_string(co.confkey, ' ') as ref_key,
        co.confupdtype as on_update, co.confdeltype as on_delete, co.confmatchtype as match,
        co.conindid as index_oid
   from pg_constraint co

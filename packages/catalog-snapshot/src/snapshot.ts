@@ -31,6 +31,7 @@ import {
   definitionFactsOf,
   type IndexStructureRow,
   indexStructureOf,
+  vectorOf,
 } from "./definitions.js";
 import { compareText, fingerprintOfBuiltDocument, type SnapshotContent, withFingerprint } from "./fingerprint.js";
 import * as queries from "./queries.js";
@@ -532,12 +533,12 @@ async function readTablePartition(
     name: string;
     type: string;
     definition: string | null;
-    key: number[] | null;
+    key: string | null;
     deferrable: boolean;
     initially_deferred: boolean;
     validated: boolean;
     ref_oid: number;
-    ref_key: number[] | null;
+    ref_key: string | null;
     on_update: string;
     on_delete: string;
     match: string;
@@ -547,7 +548,7 @@ async function readTablePartition(
     if (!table) return;
     const type = mapped(constraintTypes, row.type, "contype");
     const columns = columnsByTable.get(row.table_oid);
-    const key = row.key ?? [];
+    const key = vectorOf(row.key ?? "");
     const constraint: Constraint = {
       columns: namesAt(key, columns),
       deferrable: row.deferrable,
@@ -579,7 +580,7 @@ async function readTablePartition(
         constraint: constraint as PendingForeignKey["constraint"],
         key,
         refOid: row.ref_oid,
-        refKey: row.ref_key ?? [],
+        refKey: vectorOf(row.ref_key ?? ""),
         match: row.match,
         onUpdate: row.on_update,
         onDelete: row.on_delete,
