@@ -134,6 +134,9 @@ type DefaultOpclass = DefinitionFacts["defaultOpclasses"][number];
 /** Polymorphic input types that any plain type matches: their opclasses make the default uncertain here. */
 const UNIVERSAL_PSEUDO_TYPES = new Set(["any", "anyelement", "anycompatible", "anynonarray", "anycompatiblenonarray"]);
 
+/** What quote_identifier leaves bare, unless it is a keyword. */
+const BARE_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
 /** indoption bits (pg_index.h). */
 const INDOPTION_DESC = 1;
 const INDOPTION_NULLS_FIRST = 2;
@@ -143,7 +146,6 @@ export class DefinitionComposer {
   private readonly defaults = new Map<string, DefaultOpclass[]>();
   private readonly defaultFor = new Map<string, DefaultOpclass | null>();
   private readonly casts = new Set<string>();
-  private readonly quoted = new Map<string, string>();
 
   constructor(facts: DefinitionFacts) {
     this.keywords = new Set(facts.keywords);
@@ -157,12 +159,10 @@ export class DefinitionComposer {
 
   /** quote_identifier: bare only for lower-case letters, digits and underscores that are not a reserved word. */
   quote(name: string): string {
-    const known = this.quoted.get(name);
-    if (known !== undefined) return known;
-    const safe = /^[a-z_][a-z0-9_]*$/.test(name) && !this.keywords.has(name);
-    const text = safe ? name : `"${name.replace(/"/g, '""')}"`;
-    this.quoted.set(name, text);
-    return text;
+    // No cache: most names (of indexes, tables) are quoted once, and a map of every name cost
+    // more than the test it saves.
+    if (BARE_IDENTIFIER.test(name) && !this.keywords.has(name)) return name;
+    return `"${name.replace(/"/g, '""')}"`;
   }
 
   /**
