@@ -23,6 +23,7 @@ export default {
     const inspectOut = join(folder, "schemainspect.json");
     const env = { ...ctx.env, PGDATABASE: catalog.database };
     const inspector = join(ctx.repoRoot, "bench", "helpers", "schemainspect.cjs");
+    const floorScript = join(ctx.repoRoot, "bench", "helpers", "snapshot-floor.mjs");
     ctx.tools();
     const contenders = [
       {
@@ -37,6 +38,12 @@ export default {
         role: "baseline",
         show: `pg_dump --schema-only --schema ${ctx.schema} --file FILE`,
         run: () => ctx.measure(ctx.pgDump, ["--schema-only", "--schema", ctx.schema, "--file", dumpOut], { env }),
+      },
+      {
+        id: "catalog queries alone",
+        role: "floor",
+        show: `node bench/helpers/snapshot-floor.mjs ${catalog.database} ${ctx.schema} (catalog-snapshot's connections and queries, every row decoded and dropped)`,
+        run: () => ctx.measure(process.execPath, [floorScript, catalog.database, ctx.schema], { env }),
       },
       {
         id: "schemainspect",
