@@ -121,8 +121,9 @@ select d.adrelid as table_oid, d.adnum as position,
  where ${tableFilter}`;
 
 /**
- * Constraints with raw key numbers (as text, "1 2": cheaper than arrays through pg's parser) and oids; names of columns, referenced tables and backing
- * indexes are resolved from what the other queries read (one pass, no per-row subqueries).
+ * Constraints with raw key numbers (as text, "1 2": cheaper than arrays through pg's parser) and
+ * oids; names of columns, referenced tables and backing indexes are resolved from what the other
+ * queries read (one pass, no per-row subqueries).
  * NOT NULL rows (contype 'n', PostgreSQL 18) are reported as the column's notNull only; clones
  * that partitions inherit (conparentid <> 0) belong to the parent's constraint.
  */

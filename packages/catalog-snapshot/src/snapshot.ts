@@ -360,11 +360,16 @@ async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
   return server;
 }
 
-/** What a foreign key row carries beyond the document, kept until every partition is read: the referenced table may be in another. */
+/**
+ * What a foreign key row carries beyond the document, kept until every partition is read: the
+ * referenced table may be in another.
+ */
 interface PendingForeignKey {
   oid: number;
   table: Table;
-  constraint: Constraint & { foreignKey: ForeignKey };
+  constraint: Constraint;
+  /** The constraint's own foreignKey member, completed at the end. */
+  foreignKey: ForeignKey;
   key: number[];
   refOid: number;
   refKey: number[];
@@ -386,8 +391,8 @@ interface IndexLink {
  * Everything the per-table queries read, from all connections. Definitions are composed as their
  * rows arrive (a table's columns, indexes and constraints are read on the same connection, in that
  * order), so that nothing but the document and the foreign keys outlives a partition's reads: kept
- * to the end, the columns' type facts and the indexes' structure were 27 MB at 10,000 tables, all
- * promoted to the old generation.
+ * to the end, the columns' type facts and the indexes' structure added 14 MB to the peak at 10,000
+ * tables, all of it promoted to the old generation.
  */
 interface TableReadings {
   tablesByOid: Map<number, Table>;
@@ -577,7 +582,8 @@ async function readTablePartition(
       pendingForeignKeys.push({
         oid: row.oid,
         table,
-        constraint: constraint as PendingForeignKey["constraint"],
+        constraint,
+        foreignKey: constraint.foreignKey,
         key,
         refOid: row.ref_oid,
         refKey: vectorOf(row.ref_key ?? ""),
@@ -661,15 +667,15 @@ async function completeDefinitions(client: pg.Client, readings: TableReadings): 
     return columns;
   };
   for (const pending of pendingForeignKeys) {
-    const { constraint } = pending;
+    const { constraint, foreignKey } = pending;
     const inScope = tablesByOid.get(pending.refOid);
     const referenced = inScope
       ? { schema: inScope.schema, name: inScope.name, columns: columnsOf(inScope) }
       : outside.get(pending.refOid);
     if (!referenced) throw new EnvironmentError(`foreign key ${constraint.name}: referenced table not found in the catalog`);
-    constraint.foreignKey.referencedSchema = referenced.schema;
-    constraint.foreignKey.referencedTable = referenced.name;
-    constraint.foreignKey.referencedColumns = namesAt(pending.refKey, referenced.columns);
+    foreignKey.referencedSchema = referenced.schema;
+    foreignKey.referencedTable = referenced.name;
+    foreignKey.referencedColumns = namesAt(pending.refKey, referenced.columns);
     if (constraint.definition !== null) continue;
     const composed = composer.foreignKeyDefinition(pending, constraint, columnsOf(pending.table), referenced);
     if (composed === null) constraintsLeft.set(pending.oid, constraint);
